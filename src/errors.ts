@@ -1,0 +1,48 @@
+// Typed errors: every failure names what is wrong and where (file, byte offset, tensor, input).
+
+export class ToolkitError extends Error {
+  /** Stable machine-readable code, e.g. 'TFLITE_TRUNCATED'. */
+  readonly code: string;
+  /** The file (or input label) the error is about, when there is one. */
+  readonly file?: string;
+  constructor(code: string, message: string, options: { file?: string; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.file = options.file;
+  }
+}
+
+/** The bytes are not a valid TFLite flatbuffer, or a table inside it is inconsistent. */
+export class TfliteFormatError extends ToolkitError {
+  readonly offset?: number;
+  readonly tensor?: string;
+  constructor(code: string, message: string, options: { file?: string; offset?: number; tensor?: string; cause?: unknown } = {}) {
+    super(code, message, options);
+    this.offset = options.offset;
+    this.tensor = options.tensor;
+  }
+}
+
+/** The model uses an operator this toolkit does not implement. */
+export class UnsupportedOpError extends ToolkitError {
+  readonly opName: string;
+  readonly opIndex: number;
+  constructor(opName: string, opIndex: number, file?: string) {
+    super('UNSUPPORTED_OP', `${file ?? '<model>'}: operator #${opIndex} ${opName} is not supported`, { file });
+    this.opName = opName;
+    this.opIndex = opIndex;
+  }
+}
+
+/** An artifact on disk does not match the manifest (missing, wrong size or sha256). */
+export class ArtifactIntegrityError extends ToolkitError {}
+
+/** An input image (file, buffer or raw array) cannot be used. */
+export class InputImageError extends ToolkitError {}
+
+/** A backend cannot run here (package or interpreter missing), with the reason. */
+export class BackendUnavailableError extends ToolkitError {}
+
+/** Two runtimes disagree beyond tolerance. */
+export class ParityError extends ToolkitError {}

@@ -1,0 +1,15 @@
+// Where optional fixtures live: the seed project's files (../shared/seed next to the repository).
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Repository root (two levels above this file, in src/ or dist/). */
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** The seed folder (BLAZEFACE_SEED_DIR, else ../shared/seed beside the repository), or null when absent. */
+export function seedDir(): string | null {
+  const dir = process.env.BLAZEFACE_SEED_DIR ?? path.resolve(REPO_ROOT, '..', 'shared', 'seed');
+  return existsSync(path.join(dir, '1face.png')) ? dir : null;
+}
+
+export const SEED_PHOTOS = ['1face.png', '3faces.png', '4faces.png'] as const;

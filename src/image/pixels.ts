@@ -1,0 +1,59 @@
+// Image I/O with sharp: decode to RGB bytes (EXIF orientation applied) and normalize for the model.
+import sharp from 'sharp';
+import { InputImageError } from '../errors.js';
+import type { ImageBatch } from '../backends/backend.js';
+
+/** Packed 8-bit RGB pixels, row-major. */
+export interface RgbImage {
+  readonly data: Uint8Array;
+  readonly width: number;
+  readonly height: number;
+}
+
+/** Decode a PNG/JPEG (path or bytes) to RGB, honouring EXIF orientation; `label` names the input in errors. */
+export async function decodeRgb(input: string | Uint8Array, label = typeof input === 'string' ? input : '<buffer>'): Promise<RgbImage> {
+  if (typeof input !== 'string' && input.byteLength === 0) {
+    throw new InputImageError('IMAGE_EMPTY', `${label}: empty image data`, { file: label });
+  }
+  try {
+    const { data, info } = await sharp(input, { failOn: 'error' })
+      .rotate()
+      .removeAlpha()
+      .toColourspace('srgb')
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3) {
+      throw new InputImageError('IMAGE_CHANNELS', `${label}: expected 3 channels after decoding, got ${info.channels}`, { file: label });
+    }
+    return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
+  } catch (err) {
+    if (err instanceof InputImageError) throw err;
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new InputImageError('IMAGE_DECODE', `${label}: cannot decode image (${reason})`, { file: label, cause: err });
+  }
+}
+
+/** Resize RGB pixels to exactly width x height (bilinear, no aspect preservation); used for 192x192 test inputs. */
+export async function resizeRgb(image: RgbImage, width: number, height: number): Promise<RgbImage> {
+  if (image.width === width && image.height === height) return image;
+  const { data, info } = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })
+    .resize(width, height, { fit: 'fill', kernel: 'linear' })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
+}
+
+/** The seed's normalization: RGB uint8 -> x / 127.5 - 1, stacked into one NHWC float32 batch. */
+export function toModelBatch(images: readonly RgbImage[]): ImageBatch {
+  if (images.length === 0) throw new InputImageError('BATCH_EMPTY', 'empty batch: at least one image is needed');
+  const { width, height } = images[0]!;
+  const plane = width * height * 3;
+  const data = new Float32Array(images.length * plane);
+  images.forEach((img, n) => {
+    if (img.width !== width || img.height !== height) {
+      throw new InputImageError('BATCH_SIZE_MISMATCH', `batch image ${n} is ${img.width}x${img.height}, expected ${width}x${height}`);
+    }
+    for (let i = 0; i < plane; i++) data[n * plane + i] = img.data[i]! / 127.5 - 1;
+  });
+  return { data, shape: [images.length, height, width, 3] };
+}
