@@ -1,0 +1,117 @@
+// `npm run convert`: one .tflite -> every artifact of its preset, then artifacts/manifest.json.
+// All bytes are produced in memory before anything is written, and every write is atomic, so a model
+// that fails to convert (not TFLite, unsupported op) leaves the artifacts tree exactly as it was.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { generateAnchors } from '../anchors/ssd-anchors-calculator.js';
+import {
+  DEFAULT_ARTIFACTS_ROOT,
+  fileRecord,
+  MANIFEST_FILE,
+  readManifest,
+  serializeManifest,
+  type FileRecord,
+  type Manifest,
+  type PresetRecord,
+} from '../artifacts/manifest.js';
+import { emitOnnx } from '../emit/onnx/emit.js';
+import { emitTfjs } from '../emit/tfjs/emit.js';
+import { emitTorch } from '../emit/torch/emit.js';
+import type { Graph } from '../ir/graph.js';
+import { encodeNpy } from '../npy.js';
+import type { Preset } from '../presets/types.js';
+import { resolvePresetModelFile } from '../tflite/model-file.js';
+import { readTflite } from '../tflite/reader.js';
+import { sha256Hex, writeFileAtomic } from '../util/fs.js';
+import { installedPackageVersion, TOOLKIT_NAME, TOOLKIT_VERSION } from '../version.js';
+
+export interface ConvertOptions {
+  modelFile?: string;
+  artifactsRoot?: string;
+  /** tfjs weight storage (float16 is lossless for MediaPipe's float16 models). */
+  tfjsWeightDtype?: 'float16' | 'float32';
+  log?: (line: string) => void;
+}
+
+export interface ConvertResult {
+  preset: string;
+  record: PresetRecord;
+  ms: number;
+}
+
+/** One artifact produced in memory: its path below artifacts/<preset>/ and its bytes. */
+interface PendingFile {
+  readonly name: string;
+  readonly bytes: Uint8Array;
+}
+
+function buildArtifacts(graph: Graph, preset: Preset, opts: ConvertOptions): { files: PendingFile[]; skipped: Record<string, string> } {
+  const files: PendingFile[] = [];
+  const skipped: Record<string, string> = {};
+  files.push({ name: 'model.onnx', bytes: emitOnnx(graph, preset, { toolkitVersion: TOOLKIT_VERSION }) });
+  const tfjs = emitTfjs(graph, preset, { weightDtype: opts.tfjsWeightDtype ?? 'float16', toolkitVersion: TOOLKIT_VERSION });
+  files.push({ name: 'tfjs/model.json', bytes: Buffer.from(`${JSON.stringify(tfjs.modelJson, null, 2)}\n`) });
+  for (const shard of tfjs.shards) files.push({ name: `tfjs/${shard.fileName}`, bytes: shard.bytes });
+  if (preset.torchArchitecture) {
+    files.push({ name: 'blazeface.pth', bytes: emitTorch(graph, preset) });
+  } else {
+    skipped['blazeface.pth'] = `no PyTorch module layout for ${preset.name} (the seed has front and back only)`;
+  }
+  const anchors = generateAnchors(preset.anchors);
+  files.push({ name: 'anchors.npy', bytes: encodeNpy(anchors, [anchors.length / 4, 4]) });
+  return { files, skipped };
+}
+
+export async function convertPreset(preset: Preset, opts: ConvertOptions = {}): Promise<ConvertResult> {
+  const started = performance.now();
+  const root = opts.artifactsRoot ?? DEFAULT_ARTIFACTS_ROOT;
+  const log = opts.log ?? (() => {});
+  const modelPath = resolvePresetModelFile(preset, opts.modelFile);
+  const modelBytes = new Uint8Array(await readFile(modelPath));
+  const graph = readTflite(modelBytes, path.basename(modelPath));
+  const { files, skipped } = buildArtifacts(graph, preset, opts);
+
+  const presetDir = path.join(root, preset.name);
+  const records: FileRecord[] = [];
+  for (const file of files) {
+    const abs = path.join(presetDir, ...file.name.split('/'));
+    await writeFileAtomic(abs, file.bytes);
+    const rec = fileRecord(root, abs, file.bytes);
+    records.push(rec);
+    log(`  ${preset.name}: ${rec.path.padEnd(40)} ${String(rec.size).padStart(9)} bytes  sha256 ${rec.sha256.slice(0, 16)}`);
+  }
+  for (const [name, why] of Object.entries(skipped)) log(`  ${preset.name}: ${name.padEnd(40)} skipped: ${why}`);
+
+  const origin =
+    preset.source.kind === 'package' && !opts.modelFile
+      ? `${preset.source.packageName}@${installedPackageVersion(preset.source.packageName) ?? 'unknown'}`
+      : 'user-supplied';
+  const record: PresetRecord = {
+    source: { fileName: path.basename(modelPath), origin, sha256: sha256Hex(modelBytes), size: modelBytes.byteLength },
+    files: records,
+    skipped,
+  };
+  return { preset: preset.name, record, ms: performance.now() - started };
+}
+
+/** Merge converted presets into the manifest (other presets' entries are kept) and write it atomically. */
+export async function writeManifest(root: string, results: readonly ConvertResult[]): Promise<Manifest> {
+  let previous: Manifest | null = null;
+  try {
+    previous = readManifest(root);
+  } catch {
+    previous = null;
+  }
+  const presets: Record<string, PresetRecord> = { ...(previous?.presets ?? {}) };
+  for (const r of results) presets[r.preset] = r.record;
+  const sorted: Record<string, PresetRecord> = {};
+  for (const name of Object.keys(presets).sort()) sorted[name] = presets[name]!;
+  const manifest: Manifest = {
+    generated: 'GENERATED by `npm run convert`; do not edit. Every artifact with its sha256 and size, and the model it came from.',
+    toolkit: `${TOOLKIT_NAME} ${TOOLKIT_VERSION}`,
+    presets: sorted,
+    files: previous?.files ?? [],
+  };
+  await writeFileAtomic(path.join(root, MANIFEST_FILE), serializeManifest(manifest));
+  return manifest;
+}
