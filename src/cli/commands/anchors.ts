@@ -1,0 +1,55 @@
+// `blazeface anchors`: writes each preset's SSD anchor table (SsdAnchorsCalculator port) as a float64 .npy.
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { generateAnchors } from '../../anchors/ssd-anchors-calculator.js';
+import { writeNpyFile } from '../../npy.js';
+import { PRESETS, type PresetName } from '../../presets/index.js';
+import { sha256Hex } from '../../util/fs.js';
+
+export const summary = 'write artifacts/anchors/<preset>.npy (SSD anchor tables, float64, rows x,y,w,h)';
+
+const USAGE = `usage: blazeface anchors [--preset <name>]... [--out <dir>]
+
+  --preset <name>  preset to write (repeatable; default: all of ${Object.keys(PRESETS).join(', ')})
+  --out <dir>      output folder (default: artifacts/anchors)`;
+
+export async function run(argv: string[]): Promise<number> {
+  let values: { preset?: string[]; out?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        preset: { type: 'string', multiple: true },
+        out: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    console.error(`${(err as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const names = values.preset ?? Object.keys(PRESETS);
+  const unknown = names.filter((n) => !(n in PRESETS));
+  if (unknown.length > 0) {
+    console.error(`unknown preset ${unknown.map((n) => `'${n}'`).join(', ')}; expected one of ${Object.keys(PRESETS).join(', ')}`);
+    return 2;
+  }
+  const outDir = path.resolve(values.out ?? path.join('artifacts', 'anchors'));
+  // Sorted and de-duplicated so the output (files and lines) does not depend on flag order.
+  for (const name of [...new Set(names)].sort() as PresetName[]) {
+    const table = generateAnchors(PRESETS[name].anchors);
+    const rows = table.length / 4;
+    const file = path.join(outDir, `${name}.npy`);
+    const bytes = await writeNpyFile(file, table, [rows, 4]);
+    const rel = path.relative(process.cwd(), file);
+    const shown = rel.startsWith('..') || path.isAbsolute(rel) ? file : rel;
+    console.log(`${name.padEnd(18)} ${String(rows).padStart(5)} anchors  sha256:${sha256Hex(bytes).slice(0, 16)}  ${shown}`);
+  }
+  return 0;
+}
