@@ -1,0 +1,155 @@
+// `blazeface detect <images...>`: faces per image as text or JSON lines, optionally annotated PNGs.
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { isBackendName } from '../../backends/index.js';
+import { BACKEND_NAMES } from '../../backends/backend.js';
+import { createDetector, type BatchEntry } from '../../detect/detector.js';
+import { drawDetections } from '../../detect/draw.js';
+import type { Face } from '../../detect/face.js';
+import { NMS_FLAVOURS, type NmsFlavour } from '../../detect/non-max-suppression.js';
+import { ToolkitError } from '../../errors.js';
+import { decodeRgb } from '../../image/pixels.js';
+import { PRESETS } from '../../presets/index.js';
+import type { PresetName } from '../../presets/types.js';
+import { writeFileAtomic } from '../../util/fs.js';
+
+export const summary = 'detect faces in images (JSON lines with --json, annotated PNGs with --out)';
+
+const USAGE = `usage: blazeface detect <images...> [options]
+
+  --preset <name>        ${Object.keys(PRESETS).join(' | ')} (default short_range)
+  --backend <name>       ${BACKEND_NAMES.join(' | ')} (default onnxruntime-node)
+  --min-score <0..1>     score threshold (default: the preset's)
+  --iou <0..1>           NMS IoU threshold (default: the preset's, 0.3)
+  --nms <flavour>        ${NMS_FLAVOURS.join(' | ')} (default blend, the seed's)
+  --max-faces <n>        at most n faces per image
+  --model-file <file>    the .tflite (required for the front and back presets)
+  --artifacts <dir>      artifacts root (default the package's artifacts/)
+  --json                 one JSON record per image on stdout
+  --out <dir>            write <name>.png with boxes and keypoints drawn
+
+Exit status: 0 all images processed, 1 some image failed, 2 usage error.`;
+
+class UsageError extends Error {}
+
+function num(name: string, value: string | undefined, integer = false): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || (integer && !Number.isInteger(n))) throw new UsageError(`--${name}: not a${integer ? 'n integer' : ' number'}: '${value}'`);
+  return n;
+}
+
+function faceRecord(face: Face): Record<string, unknown> {
+  return { box: face.box, keypoints: face.keypoints, score: face.score, detection: face.toArray() };
+}
+
+function entryRecord(entry: BatchEntry): Record<string, unknown> {
+  if (entry.ok) return { image: entry.input, width: entry.width, height: entry.height, faces: entry.faces.map(faceRecord) };
+  const code = entry.error instanceof ToolkitError ? entry.error.code : 'ERROR';
+  return { image: entry.input, error: { code, message: entry.error.message } };
+}
+
+function describe(entry: BatchEntry): string {
+  if (!entry.ok) {
+    const code = entry.error instanceof ToolkitError ? ` [${entry.error.code}]` : '';
+    return `${entry.input}: error${code}: ${entry.error.message}`;
+  }
+  const lines = [`${entry.input} (${entry.width}x${entry.height}): ${entry.faces.length} face${entry.faces.length === 1 ? '' : 's'}`];
+  const f = (v: number) => v.toFixed(1);
+  entry.faces.forEach((face, i) => {
+    const { xMin, yMin, xMax, yMax } = face.box;
+    const kp = Object.entries(face.keypoints).map(([k, p]) => `${k} (${f(p.x)}, ${f(p.y)})`);
+    lines.push(`  #${i + 1} score ${face.score.toFixed(4)} box (${f(xMin)}, ${f(yMin)})-(${f(xMax)}, ${f(yMax)})`);
+    lines.push(`     ${kp.join(', ')}`);
+  });
+  return lines.join('\n');
+}
+
+/** Output file names: the image's base name, made unique when two inputs share it. */
+function outputNames(images: readonly string[]): string[] {
+  const seen = new Map<string, number>();
+  return images.map((img) => {
+    const base = path.basename(img, path.extname(img));
+    const n = seen.get(base) ?? 0;
+    seen.set(base, n + 1);
+    return n === 0 ? `${base}.png` : `${base}-${n + 1}.png`;
+  });
+}
+
+export async function run(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        preset: { type: 'string', default: 'short_range' },
+        backend: { type: 'string', default: 'onnxruntime-node' },
+        'min-score': { type: 'string' },
+        iou: { type: 'string' },
+        nms: { type: 'string', default: 'blend' },
+        'max-faces': { type: 'string' },
+        'model-file': { type: 'string' },
+        artifacts: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        out: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (err) {
+    console.error(`${err instanceof Error ? err.message : String(err)}\n\n${USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  let options;
+  try {
+    if (positionals.length === 0) throw new UsageError('no images given');
+    if (!(values.preset in PRESETS)) throw new UsageError(`--preset: unknown preset '${values.preset}'`);
+    if (!isBackendName(values.backend)) throw new UsageError(`--backend: unknown backend '${values.backend}'`);
+    if (!(NMS_FLAVOURS as readonly string[]).includes(values.nms)) throw new UsageError(`--nms: expected ${NMS_FLAVOURS.join(' or ')}, got '${values.nms}'`);
+    const minScore = num('min-score', values['min-score']);
+    const iouThreshold = num('iou', values.iou);
+    const maxFaces = num('max-faces', values['max-faces'], true);
+    if (minScore !== undefined && !(minScore >= 0 && minScore <= 1)) throw new UsageError('--min-score must be in [0, 1]');
+    if (iouThreshold !== undefined && !(iouThreshold >= 0 && iouThreshold <= 1)) throw new UsageError('--iou must be in [0, 1]');
+    if (maxFaces !== undefined && maxFaces < 1) throw new UsageError('--max-faces must be at least 1');
+    options = {
+      preset: values.preset as PresetName,
+      backend: values.backend,
+      nms: values.nms as NmsFlavour,
+      minScore,
+      iouThreshold,
+      maxFaces,
+      modelFile: values['model-file'],
+      artifactsRoot: values.artifacts,
+    };
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    console.error(`${err.message}\n\n${USAGE}`);
+    return 2;
+  }
+
+  const detector = await createDetector(options);
+  try {
+    const entries = await detector.detectBatch(positionals);
+    const names = outputNames(positionals);
+    for (const [i, entry] of entries.entries()) {
+      console.log(values.json ? JSON.stringify(entryRecord(entry)) : describe(entry));
+      if (values.out && entry.ok) {
+        // Draw on the decoded original (EXIF-rotated), whose pixels the face coordinates refer to.
+        const rgb = await decodeRgb(positionals[i]!);
+        const file = path.join(values.out, names[i]!);
+        await writeFileAtomic(file, await drawDetections(rgb, entry.faces));
+        if (!values.json) console.log(`  wrote ${file}`);
+      }
+    }
+    return entries.every((e) => e.ok) ? 0 : 1;
+  } finally {
+    await detector.dispose();
+  }
+}

@@ -1,0 +1,154 @@
+// The face detector: images in, faces in image pixels out, on any backend of the registry.
+// Pipeline per image: decode/validate -> letterbox to the model input -> x/127.5-1 -> backend ->
+// decode + weighted NMS (./decode.ts, shared with the verifier) -> map back through the letterbox.
+import { generateAnchors } from '../anchors/ssd-anchors-calculator.js';
+import type { Backend, BackendFactory, BackendName, ModelSource } from '../backends/backend.js';
+import { getBackendFactory } from '../backends/index.js';
+import { BackendUnavailableError, InputImageError } from '../errors.js';
+import { toModelBatch, type RgbImage } from '../image/pixels.js';
+import { loadModelSource } from '../model-source.js';
+import { getPreset } from '../presets/index.js';
+import type { Preset, PresetName } from '../presets/types.js';
+import { decodeImage, type DecodeOptions } from './decode.js';
+import { facesFromDetections, type Face } from './face.js';
+import { inputLabel, loadInputImage, type ImageInput } from './input.js';
+import { letterboxRgb, type LetterboxTransform } from './letterbox.js';
+import { NMS_FLAVOURS, type NmsFlavour } from './non-max-suppression.js';
+
+export interface DetectorOptions {
+  /** Preset name or record; default 'short_range'. */
+  readonly preset?: PresetName | Preset;
+  /** Backend name; default 'onnxruntime-node'. */
+  readonly backend?: BackendName;
+  /** Score threshold; default the preset's decode.minScoreThresh. */
+  readonly minScore?: number;
+  /** NMS IoU threshold; default the preset's (0.3). */
+  readonly iouThreshold?: number;
+  /** Weighted NMS flavour; default 'blend' (the seed's). */
+  readonly nms?: NmsFlavour;
+  /** At most this many faces per image. */
+  readonly maxFaces?: number;
+  /** The .tflite to use (required for the user presets front/back). */
+  readonly modelFile?: string;
+  /** Root of the converted artifacts (default the package's artifacts/). */
+  readonly artifactsRoot?: string;
+  /**
+   * Check the artifacts against artifacts/manifest.json when loading. Default: true, except for the
+   * backends that read only the .tflite (reference, tflite), which then work before `convert` has run.
+   */
+  readonly verifyArtifacts?: boolean;
+  /** Use this factory instead of looking `backend` up in the registry (tests, benchmarks). */
+  readonly backendFactory?: BackendFactory;
+  /** Use this model source instead of loading one (shares a loaded graph between detectors). */
+  readonly source?: ModelSource;
+}
+
+/** The result for one image of a batch: its faces, or the error that image raised. */
+export type BatchEntry =
+  | { readonly ok: true; readonly input: string; readonly width: number; readonly height: number; readonly faces: Face[] }
+  | { readonly ok: false; readonly input: string; readonly error: Error };
+
+export interface Detector {
+  readonly preset: Preset;
+  readonly backend: Backend;
+  /** The resolved decode options (threshold, IoU, NMS flavour, max faces). */
+  readonly decodeOptions: Required<Pick<DecodeOptions, 'minScore' | 'iouThreshold' | 'nms'>> & Pick<DecodeOptions, 'maxFaces'>;
+  /** Faces in one image; throws InputImageError naming the input when it cannot be used. */
+  detect(image: ImageInput): Promise<Face[]>;
+  /** One backend call for all usable images; a bad image yields an error entry, the others still return. */
+  detectBatch(images: readonly ImageInput[]): Promise<BatchEntry[]>;
+  dispose(): Promise<void>;
+}
+
+/** Backends that read only the .tflite, not the converted artifacts. */
+const TFLITE_ONLY_BACKENDS: readonly BackendName[] = ['reference', 'tflite'];
+
+interface Prepared {
+  readonly label: string;
+  readonly width: number;
+  readonly height: number;
+  readonly model: RgbImage;
+  readonly transform: LetterboxTransform;
+}
+
+function checkOptions(opts: DetectorOptions): void {
+  const bad = (msg: string): never => {
+    throw new RangeError(`createDetector: ${msg}`);
+  };
+  if (opts.minScore !== undefined && !(opts.minScore >= 0 && opts.minScore <= 1)) bad(`minScore must be in [0, 1], got ${opts.minScore}`);
+  if (opts.iouThreshold !== undefined && !(opts.iouThreshold >= 0 && opts.iouThreshold <= 1)) bad(`iouThreshold must be in [0, 1], got ${opts.iouThreshold}`);
+  if (opts.nms !== undefined && !NMS_FLAVOURS.includes(opts.nms)) bad(`nms must be one of ${NMS_FLAVOURS.join(', ')}, got ${String(opts.nms)}`);
+  if (opts.maxFaces !== undefined && !(Number.isInteger(opts.maxFaces) && opts.maxFaces > 0)) bad(`maxFaces must be a positive integer, got ${opts.maxFaces}`);
+}
+
+export async function createDetector(opts: DetectorOptions = {}): Promise<Detector> {
+  checkOptions(opts);
+  const preset = typeof opts.preset === 'object' ? opts.preset : getPreset(opts.preset ?? 'short_range');
+  const factory = opts.backendFactory ?? (await getBackendFactory(opts.backend ?? 'onnxruntime-node'));
+  const availability = await factory.availability();
+  if (!availability.available) {
+    throw new BackendUnavailableError('BACKEND_UNAVAILABLE', `backend ${factory.name} is unavailable: ${availability.reason}`);
+  }
+  const source =
+    opts.source ??
+    (await loadModelSource(preset, {
+      modelFile: opts.modelFile,
+      artifactsRoot: opts.artifactsRoot,
+      verifyArtifacts: opts.verifyArtifacts ?? !TFLITE_ONLY_BACKENDS.includes(factory.name),
+    }));
+  const anchors = generateAnchors(preset.anchors);
+  const backend = await factory.load(source);
+  const decodeOptions = {
+    minScore: opts.minScore ?? preset.decode.minScoreThresh,
+    iouThreshold: opts.iouThreshold ?? preset.nms.minSuppressionThreshold,
+    nms: opts.nms ?? 'blend',
+    maxFaces: opts.maxFaces,
+  } as const;
+  let disposed = false;
+
+  async function prepare(input: ImageInput, label: string): Promise<Prepared> {
+    const rgb = await loadInputImage(input, label);
+    const { image, transform } = await letterboxRgb(rgb, preset.inputWidth, preset.inputHeight);
+    return { label, width: rgb.width, height: rgb.height, model: image, transform };
+  }
+
+  async function infer(prepared: readonly Prepared[]): Promise<Face[][]> {
+    if (disposed) throw new Error('detector was disposed');
+    const raw = await backend.run(toModelBatch(prepared.map((p) => p.model)));
+    return prepared.map((p, n) => facesFromDetections(decodeImage(raw, anchors, preset, n, decodeOptions), p.transform));
+  }
+
+  return {
+    preset,
+    backend,
+    decodeOptions,
+    async detect(image) {
+      const prepared = await prepare(image, inputLabel(image));
+      return (await infer([prepared]))[0]!;
+    },
+    async detectBatch(images) {
+      const settled = await Promise.allSettled(images.map((img, i) => prepare(img, inputLabel(img, i))));
+      const good: Prepared[] = [];
+      for (const s of settled) if (s.status === 'fulfilled') good.push(s.value);
+      const faces = good.length > 0 ? await infer(good) : [];
+      let g = 0;
+      return settled.map((s, i): BatchEntry => {
+        if (s.status === 'fulfilled') {
+          const p = s.value;
+          return { ok: true, input: p.label, width: p.width, height: p.height, faces: faces[g++]! };
+        }
+        const label = inputLabel(images[i]!, i);
+        const error =
+          s.reason instanceof Error
+            ? s.reason
+            : new InputImageError('IMAGE_INPUT', `${label}: ${String(s.reason)}`, { file: label });
+        return { ok: false, input: label, error };
+      });
+    },
+    async dispose() {
+      if (disposed) return;
+      disposed = true;
+      await backend.dispose();
+    },
+  };
+}

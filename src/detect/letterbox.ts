@@ -1,0 +1,92 @@
+// Preprocessing: fit an RGB image into the model input (MediaPipe's ImageToTensorCalculator with
+// keep_aspect_ratio: true, border_mode: BORDER_ZERO), and the exact inverse mapping of model
+// coordinates back to the original pixels (what MediaPipe's DetectionProjectionCalculator does).
+//
+// Choices:
+//  - An image already at the model size is used as is (the seed's path, bit-for-bit).
+//  - Otherwise it is scaled by s = min(W/w, H/h) to round(w*s) x round(h*s), centred, and the border
+//    is filled with black pixels, which normalize to -1. That is MediaPipe's CPU converter: OpenCV
+//    warps with a constant-0 border on the 8-bit pixels and only then maps [0,255] to [-1,1].
+//  - The transform records the actual resized size, so the rounding of round(w*s) is exact in both
+//    directions (x and y scales may differ by that rounding).
+import sharp from 'sharp';
+import type { RgbImage } from '../image/pixels.js';
+
+/** Geometry of one letterbox: source pixels -> model input pixels. */
+export interface LetterboxTransform {
+  readonly sourceWidth: number;
+  readonly sourceHeight: number;
+  readonly targetWidth: number;
+  readonly targetHeight: number;
+  /** Size of the scaled image inside the target. */
+  readonly resizedWidth: number;
+  readonly resizedHeight: number;
+  /** Left and top border, in target pixels. */
+  readonly padLeft: number;
+  readonly padTop: number;
+  /** True when the source is used unchanged (same size, no border). */
+  readonly identity: boolean;
+}
+
+export function computeLetterbox(sourceWidth: number, sourceHeight: number, targetWidth: number, targetHeight: number): LetterboxTransform {
+  for (const [name, v] of [['sourceWidth', sourceWidth], ['sourceHeight', sourceHeight], ['targetWidth', targetWidth], ['targetHeight', targetHeight]] as const) {
+    if (!Number.isInteger(v) || v <= 0) throw new RangeError(`letterbox: ${name} must be a positive integer, got ${v}`);
+  }
+  if (sourceWidth === targetWidth && sourceHeight === targetHeight) {
+    return { sourceWidth, sourceHeight, targetWidth, targetHeight, resizedWidth: targetWidth, resizedHeight: targetHeight, padLeft: 0, padTop: 0, identity: true };
+  }
+  const scale = Math.min(targetWidth / sourceWidth, targetHeight / sourceHeight);
+  const resizedWidth = Math.min(targetWidth, Math.max(1, Math.round(sourceWidth * scale)));
+  const resizedHeight = Math.min(targetHeight, Math.max(1, Math.round(sourceHeight * scale)));
+  const padLeft = Math.floor((targetWidth - resizedWidth) / 2);
+  const padTop = Math.floor((targetHeight - resizedHeight) / 2);
+  return { sourceWidth, sourceHeight, targetWidth, targetHeight, resizedWidth, resizedHeight, padLeft, padTop, identity: false };
+}
+
+/** Normalized model coordinates (0..1 over the model input) -> original image pixels. */
+export function modelToImage(t: LetterboxTransform, u: number, v: number): { x: number; y: number } {
+  if (t.identity) return { x: u * t.sourceWidth, y: v * t.sourceHeight };
+  return {
+    x: ((u * t.targetWidth - t.padLeft) * t.sourceWidth) / t.resizedWidth,
+    y: ((v * t.targetHeight - t.padTop) * t.sourceHeight) / t.resizedHeight,
+  };
+}
+
+/** Normalized model coordinates -> coordinates normalized over the original image (0..1 over its width/height). */
+export function modelToImageNormalized(t: LetterboxTransform, u: number, v: number): { x: number; y: number } {
+  if (t.identity) return { x: u, y: v };
+  return {
+    x: (u * t.targetWidth - t.padLeft) / t.resizedWidth,
+    y: (v * t.targetHeight - t.padTop) / t.resizedHeight,
+  };
+}
+
+/** Original image pixels -> normalized model coordinates (inverse of modelToImage). */
+export function imageToModel(t: LetterboxTransform, x: number, y: number): { u: number; v: number } {
+  if (t.identity) return { u: x / t.sourceWidth, v: y / t.sourceHeight };
+  return {
+    u: ((x * t.resizedWidth) / t.sourceWidth + t.padLeft) / t.targetWidth,
+    v: ((y * t.resizedHeight) / t.sourceHeight + t.padTop) / t.targetHeight,
+  };
+}
+
+/** Letterbox 8-bit RGB pixels to the model input size (see the file comment for the rules). */
+export async function letterboxRgb(image: RgbImage, targetWidth: number, targetHeight: number): Promise<{ image: RgbImage; transform: LetterboxTransform }> {
+  const transform = computeLetterbox(image.width, image.height, targetWidth, targetHeight);
+  if (transform.identity) return { image, transform };
+  const { data, info } = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })
+    .resize(transform.resizedWidth, transform.resizedHeight, { fit: 'fill', kernel: 'linear' })
+    .extend({
+      top: transform.padTop,
+      bottom: targetHeight - transform.resizedHeight - transform.padTop,
+      left: transform.padLeft,
+      right: targetWidth - transform.resizedWidth - transform.padLeft,
+      background: { r: 0, g: 0, b: 0 },
+    })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  if (info.width !== targetWidth || info.height !== targetHeight || info.channels !== 3) {
+    throw new Error(`letterbox: sharp produced ${info.width}x${info.height}x${info.channels}, expected ${targetWidth}x${targetHeight}x3`);
+  }
+  return { image: { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height }, transform };
+}
