@@ -1,0 +1,136 @@
+// ONNX emitter: Graph IR -> model.onnx bytes (opset 17, IR version 8, NCHW-native).
+// The input stays TFLite's NHWC float32 [N,H,W,3] (one Transpose into NCHW), the outputs keep TFLite's
+// shapes and element order ([N,A,16] regressors, [N,A,1] classificators); N is a symbolic dimension.
+// Ops go through the lowering table in ./lowerings.ts; layouts are tracked by ./builder.ts.
+import { detectorOutputs, imageInput, type Graph, type Op } from '../../ir/graph.js';
+import type { Preset } from '../../presets/types.js';
+import { OnnxEmitError, OnnxGraphBuilder } from './builder.js';
+import { lowerOp, type PadFold } from './lowerings.js';
+import { encodeModel, OnnxDataType, type DimProto, type ModelProto, type ValueInfoProto } from './proto.js';
+
+export const ONNX_OPSET = 17;
+/** IR version 8 goes with opset 17 (onnx 1.12..1.13); newer checkers accept it too. */
+export const ONNX_IR_VERSION = 8;
+export const ONNX_INPUT_NAME = 'input';
+export const ONNX_OUTPUT_NAMES = { regressors: 'regressors', classificators: 'classificators' } as const;
+export const BATCH_DIM_PARAM = 'N';
+
+export interface OnnxEmitMeta {
+  toolkitVersion: string;
+}
+
+/**
+ * PAD ops that only zero-pad H/W and feed exactly one convolution (as its data input) are folded into
+ * that convolution's `pads`: same arithmetic, one node less.
+ */
+export function findPadFolds(graph: Graph): Map<number, PadFold> {
+  const consumers = new Map<number, Op[]>();
+  for (const op of graph.ops) {
+    for (const i of op.inputs) {
+      if (i >= 0) consumers.set(i, [...(consumers.get(i) ?? []), op]);
+    }
+  }
+  const folds = new Map<number, PadFold>();
+  for (const op of graph.ops) {
+    if (op.type !== 'PAD' || op.paddings.length !== 4) continue;
+    const [n, h, w, c] = op.paddings as [readonly [number, number], readonly [number, number], readonly [number, number], readonly [number, number]];
+    if (n[0] !== 0 || n[1] !== 0 || c[0] !== 0 || c[1] !== 0 || [...h, ...w].some((p) => p < 0)) continue;
+    const out = op.outputs[0]!;
+    if (graph.outputs.includes(out)) continue;
+    const users = consumers.get(out) ?? [];
+    const conv = users[0];
+    if (users.length !== 1 || !conv || (conv.type !== 'CONV_2D' && conv.type !== 'DEPTHWISE_CONV_2D')) continue;
+    if (conv.inputs[0] !== out || conv.inputs.slice(1).includes(out)) continue;
+    folds.set(conv.index, { padOp: op.index, input: op.inputs[0]!, pads: [h[0], w[0], h[1], w[1]] });
+  }
+  return folds;
+}
+
+function valueInfo(name: string, dims: readonly (number | string)[]): ValueInfoProto {
+  const dim: DimProto[] = dims.map((d) => (typeof d === 'string' ? { dim_param: d } : { dim_value: d }));
+  return { name, type: { tensor_type: { elem_type: OnnxDataType.FLOAT, shape: { dim } } } };
+}
+
+/** Everything a reader of the .onnx needs to decode its outputs, as metadata_props (fixed key order). */
+function metadataProps(graph: Graph, preset: Preset, meta: OnnxEmitMeta): { key: string; value: string }[] {
+  return [
+    { key: 'source_file', value: graph.source.fileName },
+    { key: 'source_sha256', value: graph.source.sha256 },
+    { key: 'preset', value: preset.name },
+    { key: 'input', value: `${ONNX_INPUT_NAME}: float32 NHWC [N,${preset.inputHeight},${preset.inputWidth},3], RGB scaled to [-1,1] (x / 127.5 - 1)` },
+    { key: 'outputs', value: `${ONNX_OUTPUT_NAMES.regressors} [N,A,${preset.decode.numCoords}], ${ONNX_OUTPUT_NAMES.classificators} [N,A,1] raw logits; TFLite element order` },
+    { key: 'anchor_options', value: JSON.stringify(preset.anchors) },
+    { key: 'decode_options', value: JSON.stringify(preset.decode) },
+    { key: 'nms_options', value: JSON.stringify(preset.nms) },
+    { key: 'toolkit_version', value: meta.toolkitVersion },
+  ];
+}
+
+export interface OnnxModelOptions {
+  readonly graphName: string;
+  readonly docString: string;
+  readonly producerVersion: string;
+  /** Graph outputs in order: IR tensor index and public name; each keeps TFLite's shape and element order. */
+  readonly outputs: readonly { readonly index: number; readonly name: string }[];
+  readonly metadata: readonly { key: string; value: string }[];
+}
+
+/**
+ * Lower any single-input NHWC graph to a ModelProto object (used by emitOnnx, and by tests on small
+ * synthetic graphs that are not detectors).
+ */
+export function buildOnnxModelFor(graph: Graph, opts: OnnxModelOptions): ModelProto {
+  const b = new OnnxGraphBuilder(graph);
+  const input = imageInput(graph);
+  if (input.shape.length !== 4) {
+    throw new OnnxEmitError(`${graph.source.fileName}: input '${input.name}' has shape [${input.shape.join(',')}]; expected NHWC`, graph.source.fileName);
+  }
+  b.reserveIoName(input.index, ONNX_INPUT_NAME);
+  for (const o of opts.outputs) b.reserveIoName(o.index, o.name);
+  b.define(input.index, 'tflite');
+
+  const padFolds = findPadFolds(graph);
+  const folded = new Set([...padFolds.values()].map((f) => f.padOp));
+  const ctx = { b, padFolds };
+  for (const op of graph.ops) {
+    if (!folded.has(op.index)) lowerOp(op, ctx);
+  }
+  // Outputs in TFLite layout under their public names (a Transpose only if the last op produced NCHW).
+  for (const o of opts.outputs) b.value(o.index, 'tflite');
+
+  return {
+    ir_version: ONNX_IR_VERSION,
+    opset_import: [{ domain: '', version: ONNX_OPSET }],
+    producer_name: 'blazeface-toolkit',
+    producer_version: opts.producerVersion,
+    doc_string: opts.docString,
+    graph: {
+      name: opts.graphName,
+      node: b.nodes,
+      initializer: b.initializers,
+      input: [valueInfo(ONNX_INPUT_NAME, [BATCH_DIM_PARAM, ...input.shape.slice(1)])],
+      output: opts.outputs.map((o) => valueInfo(o.name, [BATCH_DIM_PARAM, ...b.tensor(o.index).shape.slice(1)])),
+    },
+    metadata_props: [...opts.metadata],
+  };
+}
+
+/** The detector's ModelProto object: outputs `regressors` then `classificators`, metadata for decoding. */
+export function buildOnnxModel(graph: Graph, preset: Preset, meta: OnnxEmitMeta): ModelProto {
+  const { regressors, classificators } = detectorOutputs(graph);
+  return buildOnnxModelFor(graph, {
+    graphName: preset.name,
+    docString: `${preset.description}; converted from ${graph.source.fileName}`,
+    producerVersion: meta.toolkitVersion,
+    outputs: [
+      { index: regressors.index, name: ONNX_OUTPUT_NAMES.regressors },
+      { index: classificators.index, name: ONNX_OUTPUT_NAMES.classificators },
+    ],
+    metadata: metadataProps(graph, preset, meta),
+  });
+}
+
+/** Graph IR -> deterministic model.onnx bytes. */
+export function emitOnnx(graph: Graph, preset: Preset, meta: OnnxEmitMeta): Uint8Array {
+  return encodeModel(buildOnnxModel(graph, preset, meta));
+}

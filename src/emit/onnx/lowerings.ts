@@ -1,0 +1,295 @@
+// The ONNX lowering table: one entry per IR op type, each writing the op's ONNX nodes (opset 17).
+// Layout (NHWC IR -> NCHW graph) is resolved by the builder: a lowering asks for its inputs in the layout
+// it needs and declares the layout it produces. TFLite semantics carried over here: SAME padding with
+// the odd pixel bottom/right (as explicit Conv/MaxPool pads), fused activations, kernel layouts.
+import { UnsupportedOpError } from '../../errors.js';
+import type { Activation, Op, OpType, Padding, Tensor } from '../../ir/graph.js';
+import { nhwcAxisToNchw, OnnxEmitError, OnnxGraphBuilder, PERM_NHWC_TO_NCHW, transposeData, type Layout } from './builder.js';
+
+/** A zero spatial PAD folded into the conv that consumes it: the PAD's input and its [top, left, bottom, right]. */
+export interface PadFold {
+  readonly padOp: number;
+  readonly input: number;
+  readonly pads: readonly [number, number, number, number];
+}
+
+export interface LoweringContext {
+  readonly b: OnnxGraphBuilder;
+  /** conv op index -> the PAD folded into it. */
+  readonly padFolds: ReadonlyMap<number, PadFold>;
+}
+
+type OpOf<T extends OpType> = Extract<Op, { type: T }>;
+type Lowering<T extends OpType> = (op: OpOf<T>, ctx: LoweringContext) => void;
+
+/** TFLite's SAME padding along one axis: [before, after], the odd pixel after. */
+export function samePadding(inSize: number, kernel: number, stride: number, dilation: number): [number, number] {
+  const out = Math.ceil(inSize / stride);
+  const effective = (kernel - 1) * dilation + 1;
+  const total = Math.max((out - 1) * stride + effective - inSize, 0);
+  const before = Math.floor(total / 2);
+  return [before, total - before];
+}
+
+function spatialPads(padding: Padding, h: number, w: number, kh: number, kw: number, sh: number, sw: number, dh: number, dw: number): [number, number, number, number] {
+  if (padding === 'VALID') return [0, 0, 0, 0];
+  const [top, bottom] = samePadding(h, kh, sh, dh);
+  const [left, right] = samePadding(w, kw, sw, dw);
+  return [top, left, bottom, right];
+}
+
+function dataInput(op: Op, k: number, b: OnnxGraphBuilder): number {
+  const i = op.inputs[k];
+  if (i === undefined || i < 0) throw new OnnxEmitError(`${b.file}: operator #${op.index} ${op.type} lacks input ${k}`, b.file);
+  return i;
+}
+
+function optionalInput(op: Op, k: number): number | undefined {
+  const i = op.inputs[k];
+  return i === undefined || i < 0 ? undefined : i;
+}
+
+function constFloat(t: Tensor, op: Op, b: OnnxGraphBuilder): Float32Array {
+  if (!(t.data instanceof Float32Array)) {
+    throw new OnnxEmitError(`${b.file}: operator #${op.index} ${op.type}: tensor #${t.index} '${t.name}' must be a float32 constant`, b.file);
+  }
+  return t.data;
+}
+
+function checkSpatial(op: Op, b: OnnxGraphBuilder, outH: number, outW: number): void {
+  const out = b.tensor(op.outputs[0]!);
+  if (out.shape[1] !== outH || out.shape[2] !== outW) {
+    throw new OnnxEmitError(
+      `${b.file}: operator #${op.index} ${op.type}: ONNX output would be ${outH}x${outW}, IR tensor '${out.name}' is [${out.shape.join(',')}]`,
+      b.file,
+    );
+  }
+}
+
+function scalarConst(b: OnnxGraphBuilder, v: number): string {
+  return b.constant(`scalar:${v}`, `const_${v}`, (name) => b.addFloatInitializer(name, [], Float32Array.of(v)));
+}
+
+/**
+ * Write the op's result into tensor `out` (in `layout`), applying a fused activation after it.
+ * `produce` receives the name its node must write.
+ */
+function withActivation(b: OnnxGraphBuilder, op: Op, activation: Activation, layout: Layout, produce: (outName: string) => void): void {
+  const out = op.outputs[0]!;
+  if (activation === 'NONE') {
+    produce(b.define(out, layout));
+    return;
+  }
+  const pre = b.temp(`${b.tensor(out).name || `tensor_${out}`}/pre_${activation.toLowerCase()}`);
+  produce(pre);
+  const name = b.define(out, layout);
+  const hint = `op${op.index}/${activation.toLowerCase()}`;
+  switch (activation) {
+    case 'RELU':
+      b.node('Relu', [pre], [name], {}, hint);
+      return;
+    case 'RELU6':
+      b.node('Clip', [pre, scalarConst(b, 0), scalarConst(b, 6)], [name], {}, hint);
+      return;
+    case 'RELU_N1_TO_1':
+      b.node('Clip', [pre, scalarConst(b, -1), scalarConst(b, 1)], [name], {}, hint);
+      return;
+    case 'TANH':
+      b.node('Tanh', [pre], [name], {}, hint);
+      return;
+  }
+}
+
+/**
+ * Layout for an elementwise/concat op on rank-`rank` tensors: NCHW for 4-D unless every activation input
+ * exists only in TFLite layout (then staying NHWC saves the Transposes).
+ */
+function elementwiseLayout(b: OnnxGraphBuilder, inputs: readonly number[], rank: number): Layout {
+  if (rank !== 4) return 'tflite';
+  const acts = inputs.filter((i) => !b.tensor(i).data);
+  const allTflite = acts.length > 0 && acts.every((i) => b.has(i, 'tflite') && !b.has(i, 'nchw'));
+  return allTflite ? 'tflite' : 'nchw';
+}
+
+/** An operand of a broadcasting elementwise op, in `layout`; lower-rank constants are aligned as numpy would in NHWC. */
+function broadcastOperand(b: OnnxGraphBuilder, op: Op, index: number, layout: Layout, rank: number): string {
+  const t = b.tensor(index);
+  if (t.shape.length === rank || layout === 'tflite') return b.value(index, layout);
+  if (!t.data) {
+    throw new OnnxEmitError(`${b.file}: operator #${op.index} ${op.type}: rank-${t.shape.length} activation '${t.name}' broadcast against rank ${rank} is not supported`, b.file);
+  }
+  const data = constFloat(t, op, b);
+  const nhwc = [...new Array<number>(rank - t.shape.length).fill(1), ...t.shape];
+  return b.constant(`bcast-nchw:${index}`, `${t.name}/nchw`, (name) =>
+    b.addFloatInitializer(name, PERM_NHWC_TO_NCHW.map((p) => nhwc[p]!), transposeData(data, nhwc, PERM_NHWC_TO_NCHW)),
+  );
+}
+
+function lowerConvolution(op: OpOf<'CONV_2D'> | OpOf<'DEPTHWISE_CONV_2D'>, ctx: LoweringContext): void {
+  const { b } = ctx;
+  const fold = ctx.padFolds.get(op.index);
+  const xIndex = fold ? fold.input : dataInput(op, 0, b);
+  const x = b.tensor(xIndex);
+  const w = b.tensor(dataInput(op, 1, b));
+  const wData = constFloat(w, op, b);
+  const [, kh, kw] = w.shape as [number, number, number, number];
+  const inC = x.shape[3]!;
+  const extra = fold?.pads ?? [0, 0, 0, 0];
+  // SAME is computed on the (possibly padded) input the TFLite conv saw, then the folded PAD is added on top.
+  const h = x.shape[1]! + extra[0] + extra[2];
+  const wIn = x.shape[2]! + extra[1] + extra[3];
+  const own = spatialPads(op.padding, h, wIn, kh, kw, op.strideH, op.strideW, op.dilationH, op.dilationW);
+  const pads = [own[0] + extra[0], own[1] + extra[1], own[2] + extra[2], own[3] + extra[3]];
+  const outH = Math.floor((h + own[0] + own[2] - ((kh - 1) * op.dilationH + 1)) / op.strideH) + 1;
+  const outW = Math.floor((wIn + own[1] + own[3] - ((kw - 1) * op.dilationW + 1)) / op.strideW) + 1;
+  checkSpatial(op, b, outH, outW);
+
+  let kernel: string;
+  let group: number;
+  if (op.type === 'CONV_2D') {
+    // [O,KH,KW,I] -> [O,I,KH,KW]; TFLite allows grouped conv when I divides the input channels.
+    const [o, , , i] = w.shape as [number, number, number, number];
+    if (inC % i !== 0) throw new OnnxEmitError(`${b.file}: operator #${op.index} CONV_2D: input channels ${inC} not a multiple of filter channels ${i}`, b.file);
+    group = inC / i;
+    kernel = b.constant(`conv-kernel:${w.index}`, w.name || `tensor_${w.index}`, (name) =>
+      b.addFloatInitializer(name, [o, i, kh, kw], transposeData(wData, w.shape, [0, 3, 1, 2])),
+    );
+  } else {
+    // [1,KH,KW,C*M] -> [C*M,1,KH,KW] as a Conv with group = C: output channel c*M+m reads input channel c, as in TFLite.
+    const oc = w.shape[3]!;
+    if (oc !== inC * op.depthMultiplier) {
+      throw new OnnxEmitError(`${b.file}: operator #${op.index} DEPTHWISE_CONV_2D: ${oc} output channels for ${inC} inputs x multiplier ${op.depthMultiplier}`, b.file);
+    }
+    group = inC;
+    kernel = b.constant(`dw-kernel:${w.index}`, w.name || `tensor_${w.index}`, (name) =>
+      b.addFloatInitializer(name, [oc, 1, kh, kw], transposeData(wData, w.shape, [3, 0, 1, 2])),
+    );
+  }
+  const inputs = [b.value(xIndex, 'nchw'), kernel];
+  const bias = optionalInput(op, 2);
+  if (bias !== undefined) inputs.push(b.value(bias, 'tflite'));
+  const attrs: Record<string, number | readonly number[]> = {
+    kernel_shape: [kh, kw],
+    strides: [op.strideH, op.strideW],
+    dilations: [op.dilationH, op.dilationW],
+    pads,
+  };
+  if (group !== 1) attrs.group = group;
+  withActivation(b, op, op.activation, 'nchw', (out) => b.node('Conv', inputs, [out], attrs, `op${op.index}/conv`));
+}
+
+export const LOWERINGS: { readonly [T in OpType]: Lowering<T> } = {
+  CONV_2D: lowerConvolution,
+  DEPTHWISE_CONV_2D: lowerConvolution,
+
+  ADD(op, { b }) {
+    const [a, c] = [dataInput(op, 0, b), dataInput(op, 1, b)];
+    const rank = b.tensor(op.outputs[0]!).shape.length;
+    const layout = elementwiseLayout(b, [a, c], rank);
+    const inputs = [broadcastOperand(b, op, a, layout, rank), broadcastOperand(b, op, c, layout, rank)];
+    withActivation(b, op, op.activation, layout, (out) => b.node('Add', inputs, [out], {}, `op${op.index}/add`));
+  },
+
+  RELU(op, { b }) {
+    const x = dataInput(op, 0, b);
+    const layout = elementwiseLayout(b, [x], b.tensor(x).shape.length);
+    const input = b.value(x, layout);
+    b.node('Relu', [input], [b.define(op.outputs[0]!, layout)], {}, `op${op.index}/relu`);
+  },
+
+  PAD(op, { b }) {
+    const x = dataInput(op, 0, b);
+    const rank = b.tensor(x).shape.length;
+    if (op.paddings.length !== rank) throw new OnnxEmitError(`${b.file}: operator #${op.index} PAD: ${op.paddings.length} padding pairs for rank ${rank}`, b.file);
+    const layout: Layout = rank === 4 ? 'nchw' : 'tflite';
+    // ONNX pads: all befores then all afters, in the ONNX value's own axis order.
+    const axes = layout === 'nchw' ? PERM_NHWC_TO_NCHW : op.paddings.map((_, i) => i);
+    const pads = [...axes.map((a) => op.paddings[a]![0]), ...axes.map((a) => op.paddings[a]![1])];
+    const padsName = b.constant(`pads:${pads.join(',')}`, `op${op.index}/pads`, (name) => b.addInt64Initializer(name, [pads.length], pads));
+    const input = b.value(x, layout);
+    b.node('Pad', [input, padsName], [b.define(op.outputs[0]!, layout)], { mode: 'constant' }, `op${op.index}/pad`);
+  },
+
+  MAX_POOL_2D(op, { b }) {
+    const x = b.tensor(dataInput(op, 0, b));
+    const pads = spatialPads(op.padding, x.shape[1]!, x.shape[2]!, op.filterH, op.filterW, op.strideH, op.strideW, 1, 1);
+    const outH = Math.floor((x.shape[1]! + pads[0] + pads[2] - op.filterH) / op.strideH) + 1;
+    const outW = Math.floor((x.shape[2]! + pads[1] + pads[3] - op.filterW) / op.strideW) + 1;
+    checkSpatial(op, b, outH, outW);
+    const input = b.value(x.index, 'nchw');
+    // ONNX MaxPool ignores padded cells, as TFLite's SAME max pool does.
+    const attrs = { kernel_shape: [op.filterH, op.filterW], strides: [op.strideH, op.strideW], pads };
+    withActivation(b, op, op.activation, 'nchw', (out) => b.node('MaxPool', [input], [out], attrs, `op${op.index}/maxpool`));
+  },
+
+  RESHAPE(op, { b }) {
+    const x = b.tensor(dataInput(op, 0, b));
+    const out = b.tensor(op.outputs[0]!);
+    if (x.shape.length < 1 || out.shape.length < 1 || x.shape[0] !== out.shape[0]) {
+      throw new OnnxEmitError(
+        `${b.file}: operator #${op.index} RESHAPE [${x.shape.join(',')}] -> [${out.shape.join(',')}] does not keep the batch dimension; cannot emit it with a dynamic batch`,
+        b.file,
+      );
+    }
+    // Reshape works on TFLite's element order (NHWC for 4-D), so the input is taken in TFLite layout;
+    // dimension 0 is copied from the input (0 = keep) so any batch N works without Shape ops.
+    const shape = [0, ...out.shape.slice(1)];
+    const shapeName = b.constant(`shape:${shape.join(',')}`, `op${op.index}/shape`, (name) => b.addInt64Initializer(name, [shape.length], shape));
+    const input = b.value(x.index, 'tflite');
+    b.node('Reshape', [input, shapeName], [b.define(out.index, 'tflite')], {}, `op${op.index}/reshape`);
+  },
+
+  CONCATENATION(op, { b }) {
+    const rank = b.tensor(op.outputs[0]!).shape.length;
+    const layout = elementwiseLayout(b, op.inputs, rank);
+    const axis = layout === 'nchw' ? nhwcAxisToNchw(op.axis) : op.axis;
+    const inputs = op.inputs.map((i) => b.value(i, layout));
+    withActivation(b, op, op.activation, layout, (out) => b.node('Concat', inputs, [out], { axis }, `op${op.index}/concat`));
+  },
+
+  RESIZE_BILINEAR(op, { b }) {
+    const x = b.tensor(dataInput(op, 0, b));
+    const [inH, inW] = [x.shape[1]!, x.shape[2]!];
+    const [outH, outW] = op.size;
+    checkSpatial(op, b, outH, outW);
+    if (op.alignCorners && op.halfPixelCenters) {
+      throw new OnnxEmitError(`${b.file}: operator #${op.index} RESIZE_BILINEAR: align_corners and half_pixel_centers together are invalid in TFLite`, b.file);
+    }
+    // TFLite: in = (out + 0.5) * in/out - 0.5 with half_pixel_centers, clamped; ONNX 'half_pixel' is the same
+    // formula for every output length ('pytorch_half_pixel' would differ at length 1).
+    const mode = op.alignCorners ? 'align_corners' : op.halfPixelCenters ? 'half_pixel' : 'asymmetric';
+    // 'sizes' would need the batch size; 'scales' keeps N dynamic. Each scale is the smallest float32 with
+    // floor(in * scale) = out, so ONNX's output size matches exactly.
+    const scales = [1, 1, scaleFor(inH, outH), scaleFor(inW, outW)];
+    const scalesName = b.constant(`scales:${scales.join(',')}`, `op${op.index}/scales`, (name) => b.addFloatInitializer(name, [4], Float32Array.from(scales)));
+    const input = b.value(x.index, 'nchw');
+    b.node('Resize', [input, '', scalesName], [b.define(op.outputs[0]!, 'nchw')], { mode: 'linear', coordinate_transformation_mode: mode }, `op${op.index}/resize`);
+  },
+
+  DEPTH_TO_SPACE(op, { b }) {
+    const x = b.tensor(dataInput(op, 0, b));
+    checkSpatial(op, b, x.shape[1]! * op.blockSize, x.shape[2]! * op.blockSize);
+    // TFLite reads input channel (dy * bs + dx) * C_out + c: ONNX's DCR order (depth, column, row).
+    const input = b.value(x.index, 'nchw');
+    b.node('DepthToSpace', [input], [b.define(op.outputs[0]!, 'nchw')], { blocksize: op.blockSize, mode: 'DCR' }, `op${op.index}/depth_to_space`);
+  },
+};
+
+/** The smallest float32 s >= out/in with in * s >= out (so floor gives exactly `out`). */
+export function scaleFor(inSize: number, outSize: number): number {
+  let s = Math.fround(outSize / inSize);
+  const view = new DataView(new ArrayBuffer(4));
+  while (inSize * s < outSize) {
+    view.setFloat32(0, s);
+    view.setUint32(0, view.getUint32(0) + 1);
+    s = view.getFloat32(0);
+  }
+  return s;
+}
+
+/** Lower one IR op through the table. */
+export function lowerOp(op: Op, ctx: LoweringContext): void {
+  const lowering = LOWERINGS[op.type] as Lowering<OpType> | undefined;
+  if (!lowering) throw new UnsupportedOpError(String((op as { type: unknown }).type), op.index, ctx.b.file);
+  lowering(op as OpOf<OpType>, ctx);
+}

@@ -1,0 +1,260 @@
+// Per-op ONNX lowerings on tiny hand-built IR graphs, run on onnxruntime-node with batch 2 and compared
+// with the float64 reference runtime (which shares no code with the emitter).
+import * as ort from 'onnxruntime-node';
+import { describe, expect, it } from 'vitest';
+import { OnnxEmitError } from '../src/emit/onnx/builder.js';
+import { findPadFolds, buildOnnxModelFor } from '../src/emit/onnx/emit.js';
+import { samePadding, scaleFor } from '../src/emit/onnx/lowerings.js';
+import { encodeModel, type ModelProto } from '../src/emit/onnx/proto.js';
+import type { Activation, Graph, Op, Padding, Tensor } from '../src/ir/graph.js';
+import { runReferenceTensors } from '../src/reference/runtime.js';
+import { checkOnnx, parity, pythonOnnxAvailable, randomArray } from './onnx-helpers.js';
+
+type OpSpec = Op extends infer O ? (O extends Op ? Omit<O, 'index'> : never) : never;
+
+/** Builds an IR graph by hand: tensors with batch 1 in their declared shapes, ops in order. */
+class GraphBuilder {
+  private readonly tensors: Tensor[] = [];
+  private readonly ops: Op[] = [];
+  private seed = 100;
+
+  tensor(name: string, shape: number[], data?: Float32Array): number {
+    const index = this.tensors.length;
+    this.tensors.push({ index, name, shape, dtype: 'float32', sourceDtype: 'float32', buffer: data ? index + 1 : 0, data });
+    return index;
+  }
+
+  weights(name: string, shape: number[]): number {
+    return this.tensor(name, shape, randomArray(shape.reduce((a, b) => a * b, 1), this.seed++, -0.5, 0.5));
+  }
+
+  op(spec: OpSpec): void {
+    this.ops.push({ ...spec, index: this.ops.length } as Op);
+  }
+
+  conv(x: number, out: number[], k: [number, number], stride: number, padding: Padding, activation: Activation = 'NONE'): number {
+    const cin = this.tensors[x]!.shape[3]!;
+    const w = this.weights(`w${this.ops.length}`, [out[3]!, k[0], k[1], cin]);
+    const b = this.weights(`b${this.ops.length}`, [out[3]!]);
+    const y = this.tensor(`conv${this.ops.length}`, out);
+    this.op({ type: 'CONV_2D', inputs: [x, w, b], outputs: [y], padding, strideH: stride, strideW: stride, dilationH: 1, dilationW: 1, activation });
+    return y;
+  }
+
+  depthwise(x: number, out: number[], k: number, stride: number, padding: Padding, multiplier = 1, activation: Activation = 'NONE'): number {
+    const w = this.weights(`dw${this.ops.length}`, [1, k, k, out[3]!]);
+    const b = this.weights(`db${this.ops.length}`, [out[3]!]);
+    const y = this.tensor(`dwconv${this.ops.length}`, out);
+    this.op({
+      type: 'DEPTHWISE_CONV_2D',
+      inputs: [x, w, b],
+      outputs: [y],
+      padding,
+      strideH: stride,
+      strideW: stride,
+      dilationH: 1,
+      dilationW: 1,
+      depthMultiplier: multiplier,
+      activation,
+    });
+    return y;
+  }
+
+  build(input: number, outputs: number[]): Graph {
+    return {
+      source: { fileName: 'synthetic.tflite', sha256: '0'.repeat(64), byteLength: 0 },
+      description: 'synthetic',
+      schemaVersion: 3,
+      tensors: this.tensors,
+      ops: this.ops,
+      foldedOps: [],
+      inputs: [input],
+      outputs,
+    };
+  }
+}
+
+function model(graph: Graph): ModelProto {
+  return buildOnnxModelFor(graph, {
+    graphName: 'synthetic',
+    docString: '',
+    producerVersion: 'test',
+    outputs: graph.outputs.map((index, k) => ({ index, name: `out${k}` })),
+    metadata: [],
+  });
+}
+
+const hasChecker = pythonOnnxAvailable();
+if (!hasChecker) console.warn('onnx checker skipped: needs python3-onnx (/usr/bin/python3 -c "import onnx")');
+
+/** Emit, check, run on onnxruntime-node with batch `n`, compare every output with the reference. */
+async function expectParity(graph: Graph, n = 2): Promise<ModelProto> {
+  const proto = model(graph);
+  const bytes = encodeModel(proto);
+  if (hasChecker) expect(checkOnnx(bytes)).toMatchObject({ ok: true });
+  const input = graph.tensors[graph.inputs[0]!]!;
+  const [, h, w, c] = input.shape as [number, number, number, number];
+  const data = randomArray(n * h * w * c, 7);
+  const ref = runReferenceTensors(graph, { data, shape: [n, h, w, c] });
+  const session = await ort.InferenceSession.create(bytes);
+  try {
+    const results = await session.run({ input: new ort.Tensor('float32', data, [n, h, w, c]) });
+    graph.outputs.forEach((index, k) => {
+      const got = results[`out${k}`]!;
+      const want = ref.get(index)!;
+      expect(got.dims).toEqual(want.shape);
+      const p = parity(got.data as Float32Array, want.data);
+      expect(p.maxScaled, `${graph.tensors[index]!.name}: ${JSON.stringify(p)}`).toBeLessThanOrEqual(1e-5);
+    });
+  } finally {
+    await session.release();
+  }
+  return proto;
+}
+
+function opTypes(proto: ModelProto): string[] {
+  return proto.graph.node.map((n) => n.op_type);
+}
+
+describe('ONNX lowering helpers', () => {
+  it('computes TFLite SAME padding with the odd pixel after', () => {
+    expect(samePadding(7, 3, 2, 1)).toEqual([1, 1]);
+    expect(samePadding(8, 3, 2, 1)).toEqual([0, 1]);
+    expect(samePadding(6, 4, 1, 1)).toEqual([1, 2]);
+    expect(samePadding(5, 1, 2, 1)).toEqual([0, 0]);
+  });
+
+  it('picks resize scales whose floor(in * scale) is exactly the output size', () => {
+    for (const [i, o] of [[3, 7], [5, 8], [7, 11], [16, 32], [10, 3]] as const) {
+      const s = scaleFor(i, o);
+      expect(Math.fround(s)).toBe(s);
+      expect(Math.floor(i * s)).toBe(o);
+      expect(Math.floor(Math.fround(i * s))).toBe(o);
+    }
+  });
+});
+
+describe('ONNX lowerings vs the reference runtime (onnxruntime-node, batch 2)', () => {
+  it('CONV_2D stride 2 SAME with odd padding, RELU6 fused; 4x4 kernel with odd total padding', async () => {
+    const g = new GraphBuilder();
+    const x = g.tensor('input', [1, 7, 6, 3]);
+    const y = g.conv(x, [1, 4, 3, 5], [3, 3], 2, 'SAME', 'RELU6');
+    const z = g.conv(y, [1, 4, 3, 4], [4, 4], 1, 'SAME', 'RELU');
+    const proto = await expectParity(g.build(x, [z]));
+    expect(opTypes(proto)).toEqual(['Transpose', 'Conv', 'Clip', 'Conv', 'Relu', 'Transpose']);
+    // Asymmetric pads: [top, left, bottom, right] = [1, 1, 2, 2] for a 4x4 kernel at stride 1.
+    const conv2 = proto.graph.node.filter((n) => n.op_type === 'Conv')[1]!;
+    expect(conv2.attribute.find((a) => a.name === 'pads')!.ints).toEqual([1, 1, 2, 2]);
+  });
+
+  it('DEPTHWISE_CONV_2D with depth multiplier 2 (grouped Conv), VALID stride 2', async () => {
+    const g = new GraphBuilder();
+    const x = g.tensor('input', [1, 9, 8, 3]);
+    const y = g.depthwise(x, [1, 9, 8, 6], 5, 1, 'SAME', 2, 'RELU');
+    const z = g.depthwise(y, [1, 4, 3, 6], 3, 2, 'VALID');
+    const proto = await expectParity(g.build(x, [z]));
+    const conv = proto.graph.node.find((n) => n.op_type === 'Conv')!;
+    expect(conv.attribute.find((a) => a.name === 'group')!.i).toBe(3);
+  });
+
+  it('BlazeBlock stride 2: spatial PAD folded into the depthwise conv, channel PAD, MAX_POOL_2D, ADD+RELU', async () => {
+    const g = new GraphBuilder();
+    const x = g.tensor('input', [1, 8, 8, 4]);
+    const padded = g.tensor('padded', [1, 9, 9, 4]);
+    g.op({ type: 'PAD', inputs: [x], outputs: [padded], paddings: [[0, 0], [0, 1], [0, 1], [0, 0]] });
+    const dw = g.depthwise(padded, [1, 4, 4, 4], 3, 2, 'VALID');
+    const pw = g.conv(dw, [1, 4, 4, 6], [1, 1], 1, 'VALID');
+    const pooled = g.tensor('pooled', [1, 4, 4, 4]);
+    g.op({ type: 'MAX_POOL_2D', inputs: [x], outputs: [pooled], padding: 'SAME', strideH: 2, strideW: 2, filterH: 2, filterW: 2, activation: 'NONE' });
+    const grown = g.tensor('grown', [1, 4, 4, 6]);
+    g.op({ type: 'PAD', inputs: [pooled], outputs: [grown], paddings: [[0, 0], [0, 0], [0, 0], [0, 2]] });
+    const sum = g.tensor('sum', [1, 4, 4, 6]);
+    g.op({ type: 'ADD', inputs: [pw, grown], outputs: [sum], activation: 'RELU' });
+    const graph = g.build(x, [sum]);
+    expect([...findPadFolds(graph).keys()]).toEqual([1]);
+    const proto = await expectParity(graph);
+    expect(opTypes(proto).filter((t) => t === 'Pad')).toHaveLength(1);
+    const dwConv = proto.graph.node.find((n) => n.name === 'op1/conv')!;
+    expect(dwConv.attribute.find((a) => a.name === 'pads')!.ints).toEqual([0, 0, 1, 1]);
+  });
+
+  it('MAX_POOL_2D SAME on odd sizes ignores the padded cells', async () => {
+    const g = new GraphBuilder();
+    // H: total padding (3-1)*2 + 3 - 6 = 1, odd: the extra row must go to the bottom.
+    const x = g.tensor('input', [1, 6, 7, 2]);
+    const y = g.tensor('pool', [1, 3, 3, 2]);
+    g.op({ type: 'MAX_POOL_2D', inputs: [x], outputs: [y], padding: 'SAME', strideH: 2, strideW: 3, filterH: 3, filterW: 3, activation: 'NONE' });
+    const relu = g.tensor('neg', [1, 3, 3, 2]);
+    g.op({ type: 'RELU', inputs: [y], outputs: [relu] });
+    await expectParity(g.build(x, [y, relu]));
+  });
+
+  for (const [label, alignCorners, halfPixelCenters] of [
+    ['align_corners', true, false],
+    ['half_pixel_centers', false, true],
+    ['asymmetric (neither flag)', false, false],
+  ] as const) {
+    it(`RESIZE_BILINEAR ${label}: 2x and a non-integer ratio`, async () => {
+      const g = new GraphBuilder();
+      const x = g.tensor('input', [1, 5, 7, 3]);
+      const up2 = g.tensor('up2', [1, 10, 14, 3]);
+      g.op({ type: 'RESIZE_BILINEAR', inputs: [x], outputs: [up2], size: [10, 14], alignCorners, halfPixelCenters });
+      const odd = g.tensor('odd', [1, 8, 11, 3]);
+      g.op({ type: 'RESIZE_BILINEAR', inputs: [x], outputs: [odd], size: [8, 11], alignCorners, halfPixelCenters });
+      const proto = await expectParity(g.build(x, [up2, odd]));
+      const resize = proto.graph.node.find((n) => n.op_type === 'Resize')!;
+      const mode = new TextDecoder().decode(resize.attribute.find((a) => a.name === 'coordinate_transformation_mode')!.s);
+      expect(mode).toBe(alignCorners ? 'align_corners' : halfPixelCenters ? 'half_pixel' : 'asymmetric');
+    });
+  }
+
+  it('DEPTH_TO_SPACE block 2 (DCR order)', async () => {
+    const g = new GraphBuilder();
+    const x = g.tensor('input', [1, 3, 4, 12]);
+    const y = g.tensor('d2s', [1, 6, 8, 3]);
+    g.op({ type: 'DEPTH_TO_SPACE', inputs: [x], outputs: [y], blockSize: 2 });
+    const z = g.conv(y, [1, 6, 8, 2], [3, 3], 1, 'SAME');
+    await expectParity(g.build(x, [z]));
+  });
+
+  it('SSD head: conv (NHWC) -> RESHAPE [1,A,k] -> CONCATENATION axis 1 keeps TFLite element order', async () => {
+    const g = new GraphBuilder();
+    const x = g.tensor('input', [1, 4, 4, 5]);
+    const small = g.conv(x, [1, 2, 2, 5], [3, 3], 2, 'SAME');
+    const headA = g.conv(x, [1, 4, 4, 8], [1, 1], 1, 'VALID');
+    const headB = g.conv(small, [1, 2, 2, 12], [1, 1], 1, 'VALID');
+    const ra = g.tensor('ra', [1, 32, 4]);
+    g.op({ type: 'RESHAPE', inputs: [headA], outputs: [ra], newShape: [1, -1, 4] });
+    const rb = g.tensor('rb', [1, 12, 4]);
+    g.op({ type: 'RESHAPE', inputs: [headB], outputs: [rb], newShape: [1, 12, 4] });
+    const cat = g.tensor('cat', [1, 44, 4]);
+    g.op({ type: 'CONCATENATION', inputs: [ra, rb], outputs: [cat], axis: 1, activation: 'NONE' });
+    // A channel concat of 4-D maps runs in NCHW (axis 3 -> 1).
+    const both = g.tensor('both', [1, 2, 2, 17]);
+    g.op({ type: 'CONCATENATION', inputs: [small, headB], outputs: [both], axis: 3, activation: 'NONE' });
+    const proto = await expectParity(g.build(x, [cat, both]), 3);
+    const reshape = proto.graph.node.filter((n) => n.op_type === 'Reshape');
+    expect(reshape).toHaveLength(2);
+    const shapes = proto.graph.initializer.filter((t) => reshape.some((r) => r.input[1] === t.name));
+    for (const s of shapes) expect(Number(new DataView(s.raw_data.buffer, s.raw_data.byteOffset).getBigInt64(0, true))).toBe(0);
+    const concats = proto.graph.node.filter((n) => n.op_type === 'Concat').map((n) => n.attribute[0]!.i);
+    expect(concats).toEqual([1, 1]);
+  });
+
+  it('refuses what a dynamic batch cannot express, naming the file and operator', () => {
+    const g = new GraphBuilder();
+    const x = g.tensor('input', [1, 2, 2, 3]);
+    const flat = g.tensor('flat', [12]);
+    g.op({ type: 'RESHAPE', inputs: [x], outputs: [flat], newShape: [-1] });
+    expect(() => model(g.build(x, [flat]))).toThrow(OnnxEmitError);
+    expect(() => model(g.build(x, [flat]))).toThrow(/synthetic\.tflite: operator #0 RESHAPE \[1,2,2,3\] -> \[12\]/);
+  });
+
+  it('checks the IR output shape against what ONNX would compute', () => {
+    const g = new GraphBuilder();
+    const x = g.tensor('input', [1, 7, 6, 3]);
+    // SAME at stride 2 gives 4x3, not the declared 3x3.
+    const y = g.conv(x, [1, 3, 3, 5], [3, 3], 2, 'SAME');
+    expect(() => model(g.build(x, [y]))).toThrow(/ONNX output would be 4x3/);
+  });
+});
