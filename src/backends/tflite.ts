@@ -1,0 +1,132 @@
+// The official TFLite runtime: the Interpreter compiled to WebAssembly in @tensorflow/tfjs-tflite
+// (XNNPACK delegate, one thread), run on the original .tflite bytes. Node support comes from
+// ./tflite-node-shim.ts. The web runtime has a fixed batch of 1, so a batch of N runs N times.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { TFLiteWebModelRunner, TFLiteWebModelRunnerTensorInfo } from '@tensorflow/tfjs-tflite';
+import { BackendUnavailableError, InputImageError, ToolkitError } from '../errors.js';
+import { detectorOutputs, elementCount } from '../ir/graph.js';
+import type { Backend, BackendFactory, ImageBatch, ModelSource, RawOutputs } from './backend.js';
+import { createTfliteRunner, tflitePackageDir, tflitePackageVersion, tfliteShimInfo, tfliteWasmDir } from './tflite-node-shim.js';
+
+function shapeOf(info: TFLiteWebModelRunnerTensorInfo): number[] {
+  return info.shape.split(',').map(Number);
+}
+
+function describe(info: TFLiteWebModelRunnerTensorInfo): string {
+  return `${info.name} [${info.shape}] ${info.dataType}`;
+}
+
+/** Pick the runtime's output for an IR output: by name, else the unique one of the same shape. */
+function matchOutput(
+  outputs: readonly TFLiteWebModelRunnerTensorInfo[],
+  name: string,
+  shape: readonly number[],
+  file: string,
+): TFLiteWebModelRunnerTensorInfo {
+  const sameShape = (o: TFLiteWebModelRunnerTensorInfo) => shapeOf(o).join(',') === shape.join(',');
+  const byName = outputs.find((o) => o.name === name && sameShape(o));
+  if (byName) return byName;
+  const byShape = outputs.filter(sameShape);
+  if (byShape.length === 1) return byShape[0]!;
+  throw new ToolkitError(
+    'TFLITE_OUTPUT_MISMATCH',
+    `${file}: the TFLite runtime has no output matching '${name}' [${shape.join(',')}]; it has ${outputs.map(describe).join(', ')}`,
+    { file },
+  );
+}
+
+export const tfliteBackend: BackendFactory = {
+  name: 'tflite',
+  async availability() {
+    try {
+      const dir = tfliteWasmDir();
+      const missing = ['tflite_web_api_cc_simd.js', 'tflite_web_api_cc_simd.wasm', 'tflite_web_api_cc.js', 'tflite_web_api_cc.wasm'].filter(
+        (f) => !existsSync(path.join(dir, f)),
+      );
+      if (missing.length > 0) return { available: false, reason: `@tensorflow/tfjs-tflite is missing ${missing.join(', ')} in ${dir}` };
+      return { available: true };
+    } catch (err) {
+      return { available: false, reason: `@tensorflow/tfjs-tflite is not installed (${err instanceof Error ? err.message : String(err)})` };
+    }
+  },
+
+  async load(source: ModelSource): Promise<Backend> {
+    const file = path.basename(source.tflitePath);
+    let runner: TFLiteWebModelRunner;
+    try {
+      runner = await createTfliteRunner(source.tfliteBytes, { numThreads: 1 });
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      throw new BackendUnavailableError('TFLITE_LOAD', `${file}: the TFLite WebAssembly runtime could not load the model (${reason})`, {
+        file: source.tflitePath,
+        cause: err,
+      });
+    }
+    const inputs = runner.getInputs();
+    const outputs = runner.getOutputs();
+    const input = inputs[0];
+    const [, h, w, c] = input ? shapeOf(input) : [];
+    if (inputs.length !== 1 || !input || input.dataType !== 'float32' || shapeOf(input).length !== 4 || shapeOf(input)[0] !== 1) {
+      runner.cleanUp();
+      throw new ToolkitError('TFLITE_INPUT_MISMATCH', `${file}: expected one float32 input [1,H,W,C], the runtime reports ${inputs.map(describe).join(', ')}`, {
+        file: source.tflitePath,
+      });
+    }
+    const ir = detectorOutputs(source.graph);
+    const regInfo = matchOutput(outputs, ir.regressors.name, ir.regressors.shape, file);
+    const clsInfo = matchOutput(outputs, ir.classificators.name, ir.classificators.shape, file);
+    const numAnchors = ir.regressors.shape[1]!;
+    const numCoords = ir.regressors.shape[2]!;
+    const regSize = elementCount(ir.regressors.shape);
+    const clsSize = elementCount(ir.classificators.shape);
+    const plane = h! * w! * c!;
+    const shim = tfliteShimInfo();
+    let disposed = false;
+
+    return {
+      name: 'tflite',
+      version: `@tensorflow/tfjs-tflite ${tflitePackageVersion()}`,
+      artifact: source.tflitePath,
+      notes: [
+        'runtime takes batch 1: loops over N',
+        `official TFLite interpreter in WebAssembly (${shim.wasm ?? 'tflite_web_api_cc*.wasm'}, no threads, XNNPACK delegate), 1 thread`,
+        `runs under Node through src/backends/tflite-node-shim.ts (package ${tflitePackageDir()})`,
+      ],
+      async run(batch: ImageBatch): Promise<RawOutputs> {
+        if (disposed) throw new ToolkitError('BACKEND_DISPOSED', `${file}: tflite backend used after dispose()`);
+        const [n, bh, bw, bc] = batch.shape;
+        if (batch.shape.length !== 4 || !Number.isInteger(n) || n < 1 || bh !== h || bw !== w || bc !== c) {
+          throw new InputImageError(
+            'BATCH_SHAPE',
+            `${file}: input batch has shape [${batch.shape.join(',')}], model input '${input.name}' expects [N,${h},${w},${c}] with N >= 1`,
+            { file },
+          );
+        }
+        if (batch.data.length !== n * plane) {
+          throw new InputImageError('BATCH_DATA_LENGTH', `${file}: input batch [${batch.shape.join(',')}] needs ${n * plane} values, got ${batch.data.length}`, {
+            file,
+          });
+        }
+        const regressors = new Float32Array(n * regSize);
+        const classificators = new Float32Array(n * clsSize);
+        for (let b = 0; b < n; b++) {
+          // data() views wasm memory, which may move when it grows: take fresh views every time.
+          (input.data() as Float32Array).set(batch.data.subarray(b * plane, (b + 1) * plane));
+          if (!runner.infer()) {
+            throw new ToolkitError('TFLITE_INFER', `${file}: the TFLite interpreter failed on batch item ${b}`, { file });
+          }
+          regressors.set(regInfo.data() as Float32Array, b * regSize);
+          classificators.set(clsInfo.data() as Float32Array, b * clsSize);
+        }
+        return { regressors, classificators, batch: n, numAnchors, numCoords };
+      },
+      async dispose() {
+        if (!disposed) {
+          disposed = true;
+          runner.cleanUp();
+        }
+      },
+    };
+  },
+};

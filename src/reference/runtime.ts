@@ -1,0 +1,199 @@
+// The float64 oracle: interprets the Graph IR op by op with TFLite's semantics (NHWC, SAME padding
+// with the odd pixel bottom/right, fused activations). Independent of every emitter: it reads only
+// the IR and its own kernels (./kernels), so agreement with it is evidence, not an echo.
+import type { ImageBatch, RawOutputs } from '../backends/backend.js';
+import { InputImageError, ToolkitError, UnsupportedOpError } from '../errors.js';
+import { detectorOutputs, imageInput, type Graph, type Op, type Tensor } from '../ir/graph.js';
+import { conv2d, depthwiseConv2d, prepareConvFilter, type ConvFilter } from './kernels/conv.js';
+import { add, relu } from './kernels/elementwise.js';
+import { concatenation, depthToSpace, pad, reshape } from './kernels/layout.js';
+import { maxPool2d } from './kernels/pool.js';
+import { resizeBilinear } from './kernels/resize.js';
+import { applyActivation, ReferenceShapeError, type F64Tensor } from './tensor.js';
+
+export type { F64Tensor } from './tensor.js';
+export { ReferenceShapeError } from './tensor.js';
+
+/** Weights converted once per graph: constants as float64, conv filters re-laid out. */
+interface Prepared {
+  readonly constants: Map<number, F64Tensor>;
+  readonly convFilters: Map<number, ConvFilter>;
+}
+
+const preparedCache = new WeakMap<Graph, Prepared>();
+
+function prepared(graph: Graph): Prepared {
+  let p = preparedCache.get(graph);
+  if (!p) {
+    p = { constants: new Map(), convFilters: new Map() };
+    preparedCache.set(graph, p);
+  }
+  return p;
+}
+
+function tensorLabel(graph: Graph, t: Tensor): string {
+  return `${graph.source.fileName}: tensor #${t.index} '${t.name}'`;
+}
+
+function constant(graph: Graph, index: number): F64Tensor {
+  const p = prepared(graph);
+  let c = p.constants.get(index);
+  if (!c) {
+    const t = graph.tensors[index];
+    if (!t?.data) throw new ReferenceShapeError(`${graph.source.fileName}: tensor #${index} has no constant data`);
+    c = { shape: [...t.shape], data: Float64Array.from(t.data) };
+    p.constants.set(index, c);
+  }
+  return c;
+}
+
+class Env {
+  readonly values = new Map<number, F64Tensor>();
+  constructor(
+    readonly graph: Graph,
+    readonly batch: number,
+  ) {}
+
+  get(index: number, op: Op): F64Tensor {
+    const v = this.values.get(index);
+    if (v) return v;
+    const t = this.graph.tensors[index];
+    if (t?.data) return constant(this.graph, index);
+    throw new ToolkitError(
+      'REFERENCE_MISSING_TENSOR',
+      `${this.graph.source.fileName}: op #${op.index} ${op.type} reads tensor #${index}${t ? ` '${t.name}'` : ''}, which no earlier op produced`,
+      { file: this.graph.source.fileName },
+    );
+  }
+
+  /** Optional operand (bias): absent, or index -1. */
+  optional(op: Op, slot: number): Float64Array | null {
+    const index = op.inputs[slot];
+    return index === undefined || index < 0 ? null : this.get(index, op).data;
+  }
+}
+
+type Kernel<T extends Op> = (env: Env, op: T) => F64Tensor;
+type KernelTable = { [K in Op['type']]: Kernel<Extract<Op, { type: K }>> };
+
+// One kernel per IR op: adding an op means one entry here (the compiler enforces completeness).
+const KERNELS: KernelTable = {
+  CONV_2D: (env, op) => {
+    const p = prepared(env.graph);
+    let filter = p.convFilters.get(op.index);
+    if (!filter) {
+      const w = env.graph.tensors[op.inputs[1]!]!;
+      filter = prepareConvFilter(env.get(w.index, op).data, w.shape);
+      p.convFilters.set(op.index, filter);
+    }
+    return conv2d(env.get(op.inputs[0]!, op), filter, env.optional(op, 2), op);
+  },
+  DEPTHWISE_CONV_2D: (env, op) => {
+    const w = env.graph.tensors[op.inputs[1]!]!;
+    return depthwiseConv2d(env.get(op.inputs[0]!, op), env.get(w.index, op).data, w.shape, env.optional(op, 2), op.depthMultiplier, op);
+  },
+  ADD: (env, op) => add(env.get(op.inputs[0]!, op), env.get(op.inputs[1]!, op), op.activation),
+  RELU: (env, op) => relu(env.get(op.inputs[0]!, op)),
+  PAD: (env, op) => pad(env.get(op.inputs[0]!, op), op.paddings),
+  MAX_POOL_2D: (env, op) => maxPool2d(env.get(op.inputs[0]!, op), op),
+  RESHAPE: (env, op) => reshape(env.get(op.inputs[0]!, op), op.newShape, env.batch),
+  CONCATENATION: (env, op) => {
+    const out = concatenation(
+      op.inputs.map((i) => env.get(i, op)),
+      op.axis,
+    );
+    applyActivation(out.data, op.activation); // the output is a fresh array
+    return out;
+  },
+  RESIZE_BILINEAR: (env, op) => resizeBilinear(env.get(op.inputs[0]!, op), op.size, op.alignCorners, op.halfPixelCenters),
+  DEPTH_TO_SPACE: (env, op) => depthToSpace(env.get(op.inputs[0]!, op), op.blockSize),
+};
+
+function runKernel(env: Env, op: Op): F64Tensor {
+  const kernel = (KERNELS as Record<string, Kernel<Op> | undefined>)[op.type];
+  if (!kernel) throw new UnsupportedOpError(String((op as { type: unknown }).type), op.index, env.graph.source.fileName);
+  return kernel(env, op);
+}
+
+/** The computed shape must equal the declared one, with the declared batch (1) read as N. */
+function checkShape(graph: Graph, op: Op, t: Tensor, got: readonly number[], batch: number): void {
+  if (t.shape.length === 0) return; // shape not declared by the file
+  const want = t.shape.map((d, i) => (i === 0 ? d * batch : d));
+  if (want.length !== got.length || want.some((d, i) => d !== got[i])) {
+    throw new ReferenceShapeError(
+      `${tensorLabel(graph, t)}: op #${op.index} ${op.type} produced [${got.join(',')}], the file declares [${t.shape.join(',')}] (batch ${batch})`,
+      { file: graph.source.fileName },
+    );
+  }
+}
+
+function validateBatch(graph: Graph, batch: ImageBatch): { input: Tensor; n: number } {
+  const input = imageInput(graph);
+  const [, h, w, c] = input.shape;
+  const file = graph.source.fileName;
+  const s = batch.shape;
+  const n = s[0];
+  if (s.length !== 4 || !Number.isInteger(n) || n < 1 || s[1] !== h || s[2] !== w || s[3] !== c) {
+    throw new InputImageError(
+      'BATCH_SHAPE',
+      `${file}: input batch has shape [${s.join(',')}], model input '${input.name}' expects [N,${h},${w},${c}] with N >= 1`,
+      { file },
+    );
+  }
+  if (batch.data.length !== n * h! * w! * c!) {
+    throw new InputImageError(
+      'BATCH_DATA_LENGTH',
+      `${file}: input batch [${s.join(',')}] needs ${n * h! * w! * c!} values, got ${batch.data.length}`,
+      { file },
+    );
+  }
+  return { input, n };
+}
+
+function execute(graph: Graph, batch: ImageBatch, keepAll: boolean): Map<number, F64Tensor> {
+  const { input, n } = validateBatch(graph, batch);
+  const env = new Env(graph, n);
+  env.values.set(input.index, { shape: [...batch.shape], data: Float64Array.from(batch.data) });
+  // Without keepAll, an activation is dropped after its last reader (a batch of 4 at 192x192 would
+  // otherwise hold every intermediate, hundreds of MB in float64).
+  const lastUse = new Map<number, number>();
+  if (!keepAll) graph.ops.forEach((op, k) => op.inputs.forEach((i) => lastUse.set(i, k)));
+  const keep = new Set(graph.outputs);
+  graph.ops.forEach((op, k) => {
+    const out = runKernel(env, op);
+    const outIndex = op.outputs[0]!;
+    const t = graph.tensors[outIndex];
+    if (!t) throw new ReferenceShapeError(`${graph.source.fileName}: op #${op.index} ${op.type} writes unknown tensor #${outIndex}`);
+    checkShape(graph, op, t, out.shape, n);
+    env.values.set(outIndex, out);
+    if (!keepAll) {
+      for (const i of op.inputs) if (lastUse.get(i) === k && !keep.has(i)) env.values.delete(i);
+    }
+  });
+  return env.values;
+}
+
+/** Every tensor the graph computes (input included), keyed by tensor index; for debugging and layer-wise parity. */
+export function runReferenceTensors(graph: Graph, batch: ImageBatch): Map<number, F64Tensor> {
+  return execute(graph, batch, true);
+}
+
+/** Run the graph in float64: regressors [N, A, C] and classificators [N, A, 1] as Float64Array. */
+export function runReference(graph: Graph, batch: ImageBatch): RawOutputs {
+  const { regressors, classificators } = detectorOutputs(graph);
+  const values = execute(graph, batch, false);
+  const reg = values.get(regressors.index);
+  const cls = values.get(classificators.index);
+  if (!reg || !cls) {
+    throw new ToolkitError('REFERENCE_MISSING_TENSOR', `${graph.source.fileName}: no op produced the model outputs`, {
+      file: graph.source.fileName,
+    });
+  }
+  return {
+    regressors: reg.data,
+    classificators: cls.data,
+    batch: reg.shape[0]!,
+    numAnchors: reg.shape[1]!,
+    numCoords: reg.shape[2]!,
+  };
+}
