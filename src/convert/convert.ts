@@ -14,7 +14,8 @@ import {
   type Manifest,
   type PresetRecord,
 } from '../artifacts/manifest.js';
-import { emitOnnx } from '../emit/onnx/emit.js';
+import { buildOnnxModel, ONNX_OPSET } from '../emit/onnx/emit.js';
+import { encodeModel } from '../emit/onnx/proto.js';
 import { emitTfjs } from '../emit/tfjs/emit.js';
 import { emitTorch } from '../emit/torch/emit.js';
 import type { Graph } from '../ir/graph.js';
@@ -43,14 +44,18 @@ export interface ConvertResult {
 interface PendingFile {
   readonly name: string;
   readonly bytes: Uint8Array;
+  /** What the progress line says about it (node count, weight storage). */
+  readonly detail?: string;
 }
 
 function buildArtifacts(graph: Graph, preset: Preset, opts: ConvertOptions): { files: PendingFile[]; skipped: Record<string, string> } {
   const files: PendingFile[] = [];
   const skipped: Record<string, string> = {};
-  files.push({ name: 'model.onnx', bytes: emitOnnx(graph, preset, { toolkitVersion: TOOLKIT_VERSION }) });
-  const tfjs = emitTfjs(graph, preset, { weightDtype: opts.tfjsWeightDtype ?? 'float16', toolkitVersion: TOOLKIT_VERSION });
-  files.push({ name: 'tfjs/model.json', bytes: Buffer.from(`${JSON.stringify(tfjs.modelJson, null, 2)}\n`) });
+  const onnx = buildOnnxModel(graph, preset, { toolkitVersion: TOOLKIT_VERSION });
+  files.push({ name: 'model.onnx', bytes: encodeModel(onnx), detail: `${onnx.graph.node.length} nodes, opset ${ONNX_OPSET}` });
+  const weightDtype = opts.tfjsWeightDtype ?? 'float16';
+  const tfjs = emitTfjs(graph, preset, { weightDtype, toolkitVersion: TOOLKIT_VERSION });
+  files.push({ name: 'tfjs/model.json', bytes: Buffer.from(`${JSON.stringify(tfjs.modelJson, null, 2)}\n`), detail: `${weightDtype} weights` });
   for (const shard of tfjs.shards) files.push({ name: `tfjs/${shard.fileName}`, bytes: shard.bytes });
   if (preset.torchArchitecture) {
     files.push({ name: 'blazeface.pth', bytes: emitTorch(graph, preset) });
@@ -78,9 +83,9 @@ export async function convertPreset(preset: Preset, opts: ConvertOptions = {}): 
     await writeFileAtomic(abs, file.bytes);
     const rec = fileRecord(root, abs, file.bytes);
     records.push(rec);
-    log(`  ${preset.name}: ${rec.path.padEnd(40)} ${String(rec.size).padStart(9)} bytes  sha256 ${rec.sha256.slice(0, 16)}`);
+    log(`  ${rec.path.padEnd(44)} ${String(rec.size).padStart(9)} bytes  sha256 ${rec.sha256.slice(0, 16)}${file.detail ? `  (${file.detail})` : ''}`);
   }
-  for (const [name, why] of Object.entries(skipped)) log(`  ${preset.name}: ${name.padEnd(40)} skipped: ${why}`);
+  for (const [name, why] of Object.entries(skipped)) log(`  ${`${preset.name}/${name}`.padEnd(44)} skipped: ${why}`);
 
   const origin =
     preset.source.kind === 'package' && !opts.modelFile
