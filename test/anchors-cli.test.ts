@@ -8,6 +8,7 @@ import { seedDir } from '../src/fixtures.js';
 import { readNpyFile } from '../src/npy.js';
 import { PRESETS } from '../src/presets/index.js';
 import { sha256Hex } from '../src/util/fs.js';
+import { readManifest } from '../src/artifacts/manifest.js';
 
 const work = mkdtempSync(path.join(tmpdir(), 'anchors-cli-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -77,5 +78,19 @@ describe('blazeface anchors', () => {
     const dir = path.join(work, 'seed');
     expect((await capture(['--preset', 'front', '--out', dir])).code).toBe(0);
     expect(readFileSync(path.join(dir, 'front.npy')).equals(readFileSync(path.join(seed!, 'anchors.npy')))).toBe(true);
+  });
+
+  it('with --artifacts, records every table in <root>/manifest.json next to existing preset entries', async () => {
+    const root = path.join(work, 'root');
+    expect((await capture(['--artifacts', root, '--preset', 'front'])).code).toBe(0);
+    expect((await capture(['--artifacts', root, '--preset', 'back'])).code).toBe(0);
+    const manifest = readManifest(root);
+    expect(manifest.files.map((f) => f.path)).toEqual(['anchors/back.npy', 'anchors/front.npy']);
+    for (const f of manifest.files) {
+      const bytes = readFileSync(path.join(root, f.path));
+      expect(f.sha256).toBe(sha256Hex(bytes));
+      expect(f.size).toBe(bytes.byteLength);
+    }
+    expect((await capture(['--artifacts', root, '--out', root])).code).toBe(2);
   });
 });
