@@ -76,6 +76,11 @@ export type Availability = { readonly available: true } | { readonly available: 
 
 export interface BackendFactory {
   readonly name: BackendName;
+  /**
+   * The file it runs: the original .tflite (reference, tflite) or a converted artifact. Loading a
+   * converted artifact goes through artifacts/manifest.json first.
+   */
+  readonly runs: 'tflite' | 'model.onnx' | 'tfjs/model.json' | 'blazeface.pth';
   /** Cheap check that the runtime can be used here (package installed, python with torch, ...). */
   availability(): Promise<Availability>;
   load(source: ModelSource): Promise<Backend>;

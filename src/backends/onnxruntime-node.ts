@@ -8,6 +8,7 @@ const PACKAGE = 'onnxruntime-node';
 
 export const onnxruntimeNodeBackend: BackendFactory = {
   name: 'onnxruntime-node',
+  runs: 'model.onnx',
 
   async availability(): Promise<Availability> {
     try {

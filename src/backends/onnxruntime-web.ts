@@ -23,6 +23,7 @@ function distDir(): string {
 
 export const onnxruntimeWebBackend: BackendFactory = {
   name: 'onnxruntime-web',
+  runs: 'model.onnx',
 
   async availability(): Promise<Availability> {
     try {

@@ -5,6 +5,7 @@ import type { Backend, BackendFactory, ImageBatch, ModelSource, RawOutputs } fro
 
 export const referenceBackend: BackendFactory = {
   name: 'reference',
+  runs: 'tflite',
   async availability() {
     return { available: true };
   },

@@ -136,6 +136,7 @@ class TfjsGraphModelBackend implements Backend {
 function makeFactory(runtime: TfjsRuntime, availability: () => Promise<Availability>, prepare: () => Promise<void>): BackendFactory {
   return {
     name: runtime.name,
+    runs: 'tfjs/model.json',
     availability,
     async load(source: ModelSource): Promise<Backend> {
       const avail = await availability();

@@ -38,6 +38,7 @@ function matchOutput(
 
 export const tfliteBackend: BackendFactory = {
   name: 'tflite',
+  runs: 'tflite',
   async availability() {
     try {
       const dir = tfliteWasmDir();

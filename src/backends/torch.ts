@@ -205,6 +205,7 @@ class TorchHelper {
 
 export const torchBackend: BackendFactory = {
   name: 'torch',
+  runs: 'blazeface.pth',
   async availability(): Promise<Availability> {
     const py = await findTorchPython();
     if ('reason' in py) return { available: false, reason: py.reason };

@@ -60,9 +60,6 @@ export interface Detector {
   dispose(): Promise<void>;
 }
 
-/** Backends that read only the .tflite, not the converted artifacts. */
-const TFLITE_ONLY_BACKENDS: readonly BackendName[] = ['reference', 'tflite'];
-
 interface Prepared {
   readonly label: string;
   readonly width: number;
@@ -94,7 +91,7 @@ export async function createDetector(opts: DetectorOptions = {}): Promise<Detect
     (await loadModelSource(preset, {
       modelFile: opts.modelFile,
       artifactsRoot: opts.artifactsRoot,
-      verifyArtifacts: opts.verifyArtifacts ?? !TFLITE_ONLY_BACKENDS.includes(factory.name),
+      verifyArtifacts: opts.verifyArtifacts ?? factory.runs !== 'tflite',
     }));
   const anchors = generateAnchors(preset.anchors);
   const backend = await factory.load(source);
