@@ -5,7 +5,10 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_ARTIFACTS_ROOT, readManifest, verifyPresetArtifacts } from '../src/artifacts/manifest.js';
 import { convertPreset, writeManifest, type ConvertResult } from '../src/convert/convert.js';
-import { ArtifactIntegrityError, TfliteFormatError } from '../src/errors.js';
+import { ArtifactIntegrityError, TfliteFormatError, UnsupportedOpError } from '../src/errors.js';
+import { BuiltinOperator } from '../src/generated/tflite/tflite_generated.js';
+import { resolvePresetModelFile } from '../src/tflite/model-file.js';
+import { locate } from './helpers/tflite-patch.js';
 import { getPreset, PACKAGED_PRESETS } from '../src/presets/index.js';
 import { sha256Hex } from '../src/util/fs.js';
 import { existsSync } from 'node:fs';
@@ -78,6 +81,23 @@ describe('npm run convert', () => {
       expect(err).toBeInstanceOf(TfliteFormatError);
       expect((err as Error).message).toContain('not-a-model.tflite');
       expect(existsSync(out) ? await readdir(out, { recursive: true }) : []).toEqual([]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('fails on an unsupported operator, naming it, and leaves no partial artifact behind', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'blazeface-unsupported-'));
+    try {
+      const bytes = new Uint8Array(await readFile(resolvePresetModelFile(getPreset('short_range'))));
+      bytes[locate(bytes).opcodeDeprecatedByte(1)] = BuiltinOperator.LOGISTIC;
+      const file = path.join(dir, 'face_detection_front.tflite');
+      await writeFile(file, bytes);
+      const out = path.join(dir, 'artifacts');
+      const err = await convertPreset(getPreset('front'), { modelFile: file, artifactsRoot: out }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(UnsupportedOpError);
+      expect((err as Error).message).toBe('face_detection_front.tflite: operator #3 LOGISTIC is not supported');
+      expect(existsSync(out)).toBe(false);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

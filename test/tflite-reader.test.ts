@@ -28,6 +28,7 @@ import { formatInspect } from '../src/tflite/format.js';
 import { halfToFloat } from '../src/tflite/half.js';
 import { resolvePresetModelFile } from '../src/tflite/model-file.js';
 import { loadTfliteFile, readTflite } from '../src/tflite/reader.js';
+import { locate } from './helpers/tflite-patch.js';
 
 const MODELS = ['short_range', 'full_range', 'full_range_sparse'] as const;
 const file = (name: (typeof MODELS)[number]) => resolvePresetModelFile(PRESETS[name]);
@@ -198,25 +199,6 @@ function readIndexVector(dm: DimensionMetadata, which: 'segments' | 'indices'): 
   const len = bb.__vector_len(table.bb_pos + bb.__offset(table.bb_pos, 4));
   const width = type === SparseIndexVector.Uint8Vector ? 1 : type === SparseIndexVector.Uint16Vector ? 2 : 4;
   return Array.from({ length: len }, (_, i) => (width === 1 ? bb.readUint8(vecPos + i) : width === 2 ? bb.readUint16(vecPos + 2 * i) : bb.readInt32(vecPos + 4 * i)));
-}
-
-/** Positions of fields inside short_range, found through the generated accessors, for in-place corruption. */
-function locate(bytes: Uint8Array) {
-  const bb = new flatbuffers.ByteBuffer(bytes);
-  const model = Model.getRootAsModel(bb);
-  const sg = model.subgraphs(0)!;
-  const field = (pos: number, id: number) => {
-    const off = bb.__offset(pos, 4 + 2 * id);
-    if (!off) throw new Error(`field ${id} absent`);
-    return pos + off;
-  };
-  return {
-    model,
-    sg,
-    tensorBuffer: (t: number) => field(sg.tensors(t)!.bb_pos, 2),
-    tensorShapeEntry: (t: number, k: number) => bb.__vector(field(sg.tensors(t)!.bb_pos, 0)) + 4 * k,
-    opcodeDeprecatedByte: (c: number) => field(model.operatorCodes(c)!.bb_pos, 0),
-  };
 }
 
 describe('corrupt input gives typed errors naming what and where', () => {
