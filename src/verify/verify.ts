@@ -1,5 +1,6 @@
 // The parity verifier: for each preset, run every input as one batch through the float64 reference
 // and through every available backend, compare (./compare.ts) and collect a ParityReport.
+import path from 'node:path';
 import type { ArtifactOverrides, Backend, BackendFactory, BackendName, ImageBatch, ModelSource, RawOutputs } from '../backends/backend.js';
 import { BACKEND_NAMES } from '../backends/backend.js';
 import { getBackendFactory } from '../backends/index.js';
@@ -9,6 +10,7 @@ import { loadModelSource } from '../model-source.js';
 import { PACKAGED_PRESETS, getPreset } from '../presets/index.js';
 import type { Preset, PresetName } from '../presets/types.js';
 import { TOOLKIT_NAME, TOOLKIT_VERSION } from '../version.js';
+import { REPO_ROOT } from '../fixtures.js';
 import { compareOutputs, DEFAULT_TOLERANCES, fmt } from './compare.js';
 import { presetDecoder, VERIFY_NMS_FLAVOUR } from './decode.js';
 import { loadVerifyInputs, prepareInputs, type InputOptions, type VerifyInput } from './inputs.js';
@@ -24,6 +26,11 @@ import type {
   Tolerances,
 } from './report-types.js';
 import { PARITY_REPORT_SCHEMA_VERSION } from './report-types.js';
+
+/** Paths in reports are relative to the toolkit's root, so a committed report does not name one machine's folders. */
+function portablePath(text: string): string {
+  return text.split(`${REPO_ROOT}${path.sep}`).join('');
+}
 
 export interface VerifyOptions {
   /** Default: the packaged presets (short_range, full_range, full_range_sparse). */
@@ -178,7 +185,7 @@ async function verifyBackend(
       status: comparison.pass ? 'pass' : 'fail',
       version: backend.version,
       runs: factory.runs,
-      artifact: backend.artifact,
+      artifact: portablePath(backend.artifact),
       notes: [...backend.notes],
       batch: batch.shape[0],
       timing,
@@ -257,7 +264,7 @@ export async function verifyPreset(
       report.reference = {
         backend: 'reference',
         version: reference.version,
-        artifact: reference.artifact,
+        artifact: portablePath(reference.artifact),
         notes: [...reference.notes],
         timing: await measure(reference, batch, first.ms, loadMs, runs),
         detections: [],
