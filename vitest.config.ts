@@ -8,5 +8,6 @@ export default defineConfig({
     // Wasm runtimes and onnxruntime are heavy; two cores, so two workers.
     pool: 'forks',
     maxWorkers: 2,
+    reporters: ['default', './test/support/plain-summary-reporter.ts'],
   },
 });
