@@ -186,7 +186,7 @@ async function verifyBackend(
       version: backend.version,
       runs: factory.runs,
       artifact: portablePath(backend.artifact),
-      notes: [...backend.notes],
+      notes: backend.notes.map(portablePath),
       batch: batch.shape[0],
       timing,
       worst: worstOf(comparison.inputs),
@@ -265,7 +265,7 @@ export async function verifyPreset(
         backend: 'reference',
         version: reference.version,
         artifact: portablePath(reference.artifact),
-        notes: [...reference.notes],
+        notes: reference.notes.map(portablePath),
         timing: await measure(reference, batch, first.ms, loadMs, runs),
         detections: [],
       };
