@@ -95,10 +95,11 @@ let faces = 0;
 let sink = 0;
 let pick = 0;
 const steps: Record<Stage, () => Promise<void>> = {
-  // (b) exactly detect()'s steps after decoding: letterboxRgb (identity at model size), toModelBatch.
+  // (b) exactly detect()'s steps after decoding: letterboxRgb (identity at model size), toModelBatch
+  // into the detector's reused input buffer.
   pre: async () => {
     ({ image: modelImage, transform } = await letterboxRgb(rgb, W, H));
-    modelBatch = toModelBatch([modelImage]);
+    modelBatch = toModelBatch([modelImage], modelBatch.data);
   },
   infer: async () => {
     raw = await backend.run(modelBatch);

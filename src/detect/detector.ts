@@ -102,6 +102,9 @@ export async function createDetector(opts: DetectorOptions = {}): Promise<Detect
     maxFaces: opts.maxFaces,
   } as const;
   let disposed = false;
+  // Input buffers are reused between runs (allocating 192 KiB per call costs as much as the
+  // normalization itself); a buffer is lent to one run at a time, so concurrent detect() calls are safe.
+  const freeBuffers: Float32Array[] = [];
 
   async function prepare(input: ImageInput, label: string): Promise<Prepared> {
     const rgb = await loadInputImage(input, label);
@@ -111,7 +114,18 @@ export async function createDetector(opts: DetectorOptions = {}): Promise<Detect
 
   async function infer(prepared: readonly Prepared[]): Promise<Face[][]> {
     if (disposed) throw new Error('detector was disposed');
-    const raw = await backend.run(toModelBatch(prepared.map((p) => p.model)));
+    const size = prepared.length * preset.inputWidth * preset.inputHeight * 3;
+    const lent = freeBuffers.findIndex((b) => b.length === size);
+    const batch = toModelBatch(
+      prepared.map((p) => p.model),
+      lent >= 0 ? freeBuffers.splice(lent, 1)[0] : undefined,
+    );
+    let raw;
+    try {
+      raw = await backend.run(batch);
+    } finally {
+      if (freeBuffers.length < 4) freeBuffers.push(batch.data);
+    }
     return prepared.map((p, n) => facesFromDetections(decodeImage(raw, anchors, preset, n, decodeOptions), p.transform));
   }
 

@@ -43,17 +43,24 @@ export async function resizeRgb(image: RgbImage, width: number, height: number):
   return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
 }
 
-/** The seed's normalization: RGB uint8 -> x / 127.5 - 1, stacked into one NHWC float32 batch. */
-export function toModelBatch(images: readonly RgbImage[]): ImageBatch {
+/**
+ * The seed's normalization: RGB uint8 -> x / 127.5 - 1, stacked into one NHWC float32 batch.
+ * `into`, when it has exactly the batch's length, is filled instead of allocating (the detector reuses buffers).
+ */
+export function toModelBatch(images: readonly RgbImage[], into?: Float32Array): ImageBatch {
   if (images.length === 0) throw new InputImageError('BATCH_EMPTY', 'empty batch: at least one image is needed');
   const { width, height } = images[0]!;
   const plane = width * height * 3;
-  const data = new Float32Array(images.length * plane);
-  images.forEach((img, n) => {
+  const data = into && into.length === images.length * plane ? into : new Float32Array(images.length * plane);
+  for (let n = 0; n < images.length; n++) {
+    const img = images[n]!;
     if (img.width !== width || img.height !== height) {
       throw new InputImageError('BATCH_SIZE_MISMATCH', `batch image ${n} is ${img.width}x${img.height}, expected ${width}x${height}`);
     }
-    for (let i = 0; i < plane; i++) data[n * plane + i] = img.data[i]! / 127.5 - 1;
-  });
+    // A subarray per image keeps the inner loop's indices at 0..plane, which V8 compiles tightest.
+    const src = img.data;
+    const dst = data.subarray(n * plane, (n + 1) * plane);
+    for (let i = 0; i < dst.length; i++) dst[i] = src[i]! / 127.5 - 1;
+  }
   return { data, shape: [images.length, height, width, 3] };
 }
