@@ -140,8 +140,8 @@ describe('the packed package, installed in a fresh project', () => {
       expect(files.length, `manifest entries for ${preset}`).toBeGreaterThan(0);
       for (const f of files) expect(sizes.get(`artifacts/${f.path}`), f.path).toBe(f.size);
     }
-    // Sources, tests and scripts stay out: consumers run dist/.
-    expect(packFiles.filter((f) => /^(src|test|scripts|node_modules)\//.test(f.path))).toEqual([]);
+    // Sources, tests, scripts and parity reports (timings, 1-2 MB) stay out: consumers run dist/ on the artifacts.
+    expect(packFiles.filter((f) => /^(src|test|scripts|node_modules|artifacts\/parity)\//.test(f.path))).toEqual([]);
   });
 
   it("the consumer's install skipped onnxruntime-node's CUDA download", async () => {
