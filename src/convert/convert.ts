@@ -53,7 +53,7 @@ function buildArtifacts(graph: Graph, preset: Preset, opts: ConvertOptions): { f
   files.push({ name: 'model.onnx', bytes: encodeModel(onnx), detail: `${onnx.graph.node.length} nodes, opset ${ONNX_OPSET}` });
   const weightDtype = opts.tfjsWeightDtype ?? 'float16';
   const tfjs = emitTfjs(graph, preset, { weightDtype, toolkitVersion: TOOLKIT_VERSION });
-  files.push({ name: 'tfjs/model.json', bytes: Buffer.from(`${JSON.stringify(tfjs.modelJson, null, 2)}\n`), detail: `${weightDtype} weights` });
+  files.push({ name: 'tfjs/model.json', bytes: Buffer.from(`${JSON.stringify(tfjs.modelJson, null, 2)}\n`), detail: `weights: ${tfjs.weightStorage.float16} float16, ${tfjs.weightStorage.float32} float32 tensors` });
   for (const shard of tfjs.shards) files.push({ name: `tfjs/${shard.fileName}`, bytes: shard.bytes });
   if (preset.torchArchitecture) {
     files.push({ name: 'blazeface.pth', bytes: emitTorch(graph, preset) });

@@ -57,6 +57,8 @@ export interface TfjsArtifacts {
   readonly weightsFileName: string;
   /** Facts worth reporting, e.g. tensors kept as float32 because float16 would round them. */
   readonly notes: readonly string[];
+  /** How many float weight tensors are stored as float16 and as float32 (float16 falls back per tensor when lossy); int32 operands not counted. */
+  readonly weightStorage: { readonly float16: number; readonly float32: number };
 }
 
 export const INPUT_NAME = 'input';
@@ -160,5 +162,6 @@ export function emitTfjs(graph: Graph, preset: Preset, opts: TfjsEmitOptions): T
       float32Fallbacks: packed.float32Fallbacks.map((f) => f.name),
     },
   };
-  return { modelJson, shards, weights: packed.bytes, weightsFileName: shards[0]!.fileName, notes };
+  const weightStorage = { float16: float16Count, float32: packed.entries.filter((e) => e.dtype === 'float32' && !e.quantization).length };
+  return { modelJson, shards, weights: packed.bytes, weightsFileName: shards[0]!.fileName, notes, weightStorage };
 }
