@@ -4,6 +4,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { mulberry32 } from '../src/util/random.js';
+import { scaledDiff, type ScaledDiff } from './helpers/tolerance.js';
 
 export const PYTHON = '/usr/bin/python3';
 const CHECK_SCRIPT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'python', 'check_onnx.py');
@@ -43,45 +45,18 @@ export function checkOnnx(bytes: Uint8Array): CheckResult {
   }
 }
 
-/** mulberry32: a small deterministic generator for test inputs and weights. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded generator under the name the ONNX tests use. */
+export const seededRandom = mulberry32;
 
 export function randomArray(n: number, seed: number, lo = -1, hi = 1): Float32Array {
   const r = seededRandom(seed);
   return Float32Array.from({ length: n }, () => lo + (hi - lo) * r());
 }
 
-export interface Parity {
-  /** max |got - ref| */
-  maxAbs: number;
-  /** max |got - ref| / (1 + |ref|): the tolerance measure (must be <= 1e-4). */
-  maxScaled: number;
-  worstIndex: number;
-}
+export type Parity = Pick<ScaledDiff, 'maxAbs' | 'maxScaled' | 'worstIndex'>;
 
+/** The ONNX tests' view of scaledDiff (got first): the figures only, since they bound maxScaled themselves (1e-4 or 1e-5). */
 export function parity(got: ArrayLike<number>, ref: ArrayLike<number>): Parity {
-  if (got.length !== ref.length) throw new Error(`length ${got.length} != reference ${ref.length}`);
-  let maxAbs = 0;
-  let maxScaled = 0;
-  let worstIndex = -1;
-  for (let i = 0; i < ref.length; i++) {
-    let d = Math.abs(got[i]! - ref[i]!);
-    if (Number.isNaN(d)) d = Infinity; // NaN on either side must fail the tolerance
-    const s = Number.isFinite(d) ? d / (1 + Math.abs(ref[i]!)) : Infinity;
-    if (d > maxAbs) maxAbs = d;
-    if (s > maxScaled || worstIndex < 0) {
-      maxScaled = s;
-      worstIndex = i;
-    }
-  }
+  const { maxAbs, maxScaled, worstIndex } = scaledDiff(ref, got);
   return { maxAbs, maxScaled, worstIndex };
 }

@@ -43,6 +43,7 @@ import {
   type SeedArchitecture,
   type SeedTfliteFile,
 } from '../scripts/make-seed-tflite.js';
+import { scaledDiff } from './helpers/tolerance.js';
 import { runPython } from './torch-helpers.js';
 
 const REL_TOL = 1e-4;
@@ -97,37 +98,14 @@ function canonical(g: Graph) {
   };
 }
 
-interface Comparison {
-  maxAbs: number;
-  maxScaled: number;
-  failures: number;
-  first?: string;
-}
-
-function compare(ref: ArrayLike<number>, got: ArrayLike<number>): Comparison {
-  expect(got.length).toBe(ref.length);
-  const c: Comparison = { maxAbs: 0, maxScaled: 0, failures: 0 };
-  for (let i = 0; i < ref.length; i++) {
-    const r = ref[i]!;
-    const d = Math.abs(got[i]! - r);
-    if (!(d <= REL_TOL * (1 + Math.abs(r)))) {
-      c.failures++;
-      c.first ??= `index ${i}: ref ${r}, got ${got[i]}`;
-    }
-    if (d > c.maxAbs || Number.isNaN(d)) c.maxAbs = d;
-    c.maxScaled = Math.max(c.maxScaled, d / (1 + Math.abs(r)));
-  }
-  return c;
-}
-
 function checkParity(model: string, backend: string, ref: RawOutputs, got: RawOutputs): void {
   expect([got.batch, got.numAnchors, got.numCoords]).toEqual([ref.batch, ref.numAnchors, ref.numCoords]);
   for (const output of ['regressors', 'classificators'] as const) {
-    const c = compare(ref[output], got[output]);
+    const c = scaledDiff(ref[output], got[output], REL_TOL);
     summary.push(
       `${model.padEnd(12)} ${backend.padEnd(26)} ${output.padEnd(15)} max|diff| ${c.maxAbs.toExponential(2)}  max|diff|/(1+|ref|) ${c.maxScaled.toExponential(2)}`,
     );
-    expect(c.failures, `${model} ${backend} ${output}: ${c.failures} elements beyond tolerance, first at ${c.first}`).toBe(0);
+    expect(c.failures, `${model} ${backend} ${output}: ${c.failures} elements beyond tolerance, first at ${c.firstFailure}`).toBe(0);
   }
 }
 

@@ -17,22 +17,14 @@ import type { Graph } from '../src/ir/graph.js';
 import { PACKAGED_PRESETS, PRESETS, type Preset } from '../src/presets/index.js';
 import { runReference } from '../src/reference/runtime.js';
 import { loadTfliteFile } from '../src/tflite/reader.js';
+import { mulberry32 } from '../src/util/random.js';
+import { maxScaledDiff } from './helpers/tolerance.js';
 
 const TOL = 1e-4;
 const BACKENDS: readonly BackendFactory[] = [tfjsWasmBackend, tfjsCpuBackend];
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function randomImage(size: number, seed: number): RgbImage {
-  const rand = rng(seed);
+  const rand = mulberry32(seed);
   const data = new Uint8Array(size * size * 3);
   for (let i = 0; i < data.length; i++) data[i] = Math.floor(rand() * 256);
   return { data, width: size, height: size };
@@ -47,16 +39,6 @@ async function testImages(size: number): Promise<RgbImage[]> {
   }
   while (images.length < 4) images.push(randomImage(size, 1000 + images.length));
   return images;
-}
-
-function maxErr(got: ArrayLike<number>, ref: ArrayLike<number>): number {
-  expect(got.length).toBe(ref.length);
-  let worst = 0;
-  for (let i = 0; i < ref.length; i++) {
-    const e = Math.abs(got[i]! - ref[i]!) / (1 + Math.abs(ref[i]!));
-    if (!(e <= worst)) worst = e; // NaN propagates as a failure
-  }
-  return worst;
 }
 
 function modelSource(preset: Preset, graph: Graph, art: TfjsArtifacts | null, artifactsDir = '/nonexistent'): ModelSource {
@@ -158,8 +140,8 @@ for (const presetName of PACKAGED_PRESETS) {
               const got = await backend.run(batch);
               expect([got.batch, got.numAnchors, got.numCoords]).toEqual([n, preset.decode.numBoxes, 16]);
               expect(got.regressors).toBeInstanceOf(Float32Array);
-              const errR = maxErr(got.regressors, ref.regressors);
-              const errC = maxErr(got.classificators, ref.classificators);
+              const errR = maxScaledDiff(ref.regressors, got.regressors);
+              const errC = maxScaledDiff(ref.classificators, got.classificators);
               console.log(`${presetName} ${factory.name} ${dtype} N=${n}: max_err regressors ${errR.toExponential(2)}, classificators ${errC.toExponential(2)}`);
               expect(errR).toBeLessThanOrEqual(TOL);
               expect(errC).toBeLessThanOrEqual(TOL);
@@ -204,13 +186,13 @@ describe('tfjs artifacts on disk', () => {
       // Interleave the two backends: each run must select its own global tfjs backend.
       for (const backend of [wasm, cpu, wasm, cpu]) {
         const got = await backend.run(batch);
-        expect(maxErr(got.regressors, ref.regressors)).toBeLessThanOrEqual(TOL);
-        expect(maxErr(got.classificators, ref.classificators)).toBeLessThanOrEqual(TOL);
+        expect(maxScaledDiff(ref.regressors, got.regressors)).toBeLessThanOrEqual(TOL);
+        expect(maxScaledDiff(ref.classificators, got.classificators)).toBeLessThanOrEqual(TOL);
       }
       // Concurrent runs on different backends are serialized, not interleaved mid-run.
       const [a, b] = await Promise.all([wasm.run(batch), cpu.run(batch)]);
-      expect(maxErr(a.regressors, ref.regressors)).toBeLessThanOrEqual(TOL);
-      expect(maxErr(b.regressors, ref.regressors)).toBeLessThanOrEqual(TOL);
+      expect(maxScaledDiff(ref.regressors, a.regressors)).toBeLessThanOrEqual(TOL);
+      expect(maxScaledDiff(ref.regressors, b.regressors)).toBeLessThanOrEqual(TOL);
     } finally {
       await wasm.dispose();
       await cpu.dispose();

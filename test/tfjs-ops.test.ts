@@ -11,20 +11,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Activation, Graph, Op, Tensor } from '../src/ir/graph.js';
 import { PRESETS } from '../src/presets/index.js';
 import { runReference } from '../src/reference/runtime.js';
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../src/util/random.js';
+import { maxScaledDiff } from './helpers/tolerance.js';
 
 /** A graph exercising every op; weights are float16 values unless `float32Weight` names one to perturb. */
 function syntheticGraph(float32Weight?: string): Graph {
-  const rand = rng(7);
+  const rand = mulberry32(7);
   const tensors: Tensor[] = [];
   const t = (name: string, shape: number[], fill?: 'weight', scale = 0.8): number => {
     const index = tensors.length;
@@ -92,17 +84,10 @@ function syntheticGraph(float32Weight?: string): Graph {
 }
 
 function batchOf(n: number, seed: number): ImageBatch {
-  const rand = rng(seed);
+  const rand = mulberry32(seed);
   const data = new Float32Array(n * 8 * 8 * 3);
   for (let i = 0; i < data.length; i++) data[i] = rand() * 2 - 1;
   return { data, shape: [n, 8, 8, 3] };
-}
-
-function maxRelErr(got: ArrayLike<number>, ref: ArrayLike<number>): number {
-  expect(got.length).toBe(ref.length);
-  let worst = 0;
-  for (let i = 0; i < ref.length; i++) worst = Math.max(worst, Math.abs(got[i]! - ref[i]!) / (1 + Math.abs(ref[i]!)));
-  return worst;
 }
 
 function source(graph: Graph, weightDtype: 'float16' | 'float32'): { src: ModelSource; notes: readonly string[]; meta: Record<string, unknown> } {
@@ -156,8 +141,8 @@ describe('tfjs lowering of every IR op (synthetic graph)', () => {
             const got = await backend.run(batch);
             expect(got.batch).toBe(n);
             expect(got.numAnchors).toBe(32);
-            const errR = maxRelErr(got.regressors, ref.regressors);
-            const errC = maxRelErr(got.classificators, ref.classificators);
+            const errR = maxScaledDiff(ref.regressors, got.regressors);
+            const errC = maxScaledDiff(ref.classificators, got.classificators);
             console.log(`synthetic ${factory.name} ${dtype} N=${n}: max_err regressors ${errR.toExponential(2)} classificators ${errC.toExponential(2)}`);
             expect(errR).toBeLessThanOrEqual(1e-4);
             expect(errC).toBeLessThanOrEqual(1e-4);
@@ -180,7 +165,7 @@ describe('tfjs lowering of every IR op (synthetic graph)', () => {
       const batch = batchOf(2, 9);
       const got = await backend.run(batch);
       const ref = runReference(g, batch);
-      expect(maxRelErr(got.regressors, ref.regressors)).toBeLessThanOrEqual(1e-4);
+      expect(maxScaledDiff(ref.regressors, got.regressors)).toBeLessThanOrEqual(1e-4);
     } finally {
       await backend.dispose();
     }

@@ -15,6 +15,7 @@ import { decodeRgb, resizeRgb, toModelBatch, type RgbImage } from '../src/image/
 import { getPreset, type PresetName } from '../src/presets/index.js';
 import { resolvePresetModelFile } from '../src/tflite/model-file.js';
 import { readTflite } from '../src/tflite/reader.js';
+import { scaledDiff } from './helpers/tolerance.js';
 
 const MODELS: readonly PresetName[] = ['short_range', 'full_range', 'full_range_sparse'];
 const REL_TOL = 1e-4;
@@ -38,31 +39,6 @@ function pseudoRandomImage(seed: number, size: number): RgbImage {
   return { data, width: size, height: size };
 }
 
-interface Comparison {
-  maxAbs: number;
-  /** max |diff| / (1 + |ref|): the quantity the tolerance bounds. */
-  maxScaled: number;
-  failures: number;
-  firstFailure?: string;
-}
-
-function compare(ref: ArrayLike<number>, got: ArrayLike<number>): Comparison {
-  expect(got.length).toBe(ref.length);
-  const c: Comparison = { maxAbs: 0, maxScaled: 0, failures: 0 };
-  for (let i = 0; i < ref.length; i++) {
-    const r = ref[i]!;
-    const d = Math.abs(got[i]! - r);
-    const scaled = d / (1 + Math.abs(r));
-    if (!(d <= REL_TOL * (1 + Math.abs(r)))) {
-      c.failures++;
-      c.firstFailure ??= `index ${i}: reference ${r}, tflite ${got[i]}`;
-    }
-    if (d > c.maxAbs || Number.isNaN(d)) c.maxAbs = d;
-    if (scaled > c.maxScaled) c.maxScaled = scaled;
-  }
-  return c;
-}
-
 const summary: string[] = [];
 
 function check(model: string, label: string, ref: RawOutputs, got: RawOutputs): void {
@@ -70,7 +46,7 @@ function check(model: string, label: string, ref: RawOutputs, got: RawOutputs): 
   expect(got.numAnchors).toBe(ref.numAnchors);
   expect(got.numCoords).toBe(ref.numCoords);
   for (const output of ['regressors', 'classificators'] as const) {
-    const c = compare(ref[output], got[output]);
+    const c = scaledDiff(ref[output], got[output], REL_TOL);
     summary.push(
       `${model.padEnd(18)} ${label.padEnd(22)} ${output.padEnd(15)} max_err ${c.maxAbs.toExponential(3)}  max_err/(1+|ref|) ${c.maxScaled.toExponential(3)}`,
     );
@@ -169,7 +145,7 @@ describe.each(MODELS)('%s: reference runtime vs official TFLite runtime', (name)
   it('the comparison can fail: outputs of different images are far apart', async () => {
     const a = await reference.run(toModelBatch([pseudoRandomImage(21, size)]));
     const b = await tflite.run(toModelBatch([pseudoRandomImage(22, size)]));
-    expect(compare(a.regressors, b.regressors).failures).toBeGreaterThan(0);
+    expect(scaledDiff(a.regressors, b.regressors, REL_TOL).failures).toBeGreaterThan(0);
   }, 60_000);
 
   it('rejects a batch of the wrong size with a typed error', async () => {

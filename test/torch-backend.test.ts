@@ -15,6 +15,7 @@ import { PRESETS } from '../src/presets/index.js';
 import type { Preset } from '../src/presets/types.js';
 import { runReference } from '../src/reference/runtime.js';
 import { loadTfliteFile } from '../src/tflite/reader.js';
+import { scaledDiff } from './helpers/tolerance.js';
 import { randomFloats, runPython } from './torch-helpers.js';
 
 const SHORT_RANGE = path.resolve('node_modules/@mediapipe/face_detection/face_detection_short_range.tflite');
@@ -36,17 +37,9 @@ async function source(preset: Preset, graph: Graph, artifactsDir: string, pth?: 
 
 /** max |a-b| / (1+|b|) over both outputs: the parity criterion is this <= 1e-4. */
 function relErr(a: RawOutputs, ref: RawOutputs): { rel: number; abs: number } {
-  let rel = 0;
-  let abs = 0;
-  for (const [x, y] of [[a.regressors, ref.regressors], [a.classificators, ref.classificators]] as const) {
-    expect(x.length).toBe(y.length);
-    for (let i = 0; i < x.length; i++) {
-      const d = Math.abs(x[i]! - y[i]!);
-      abs = Math.max(abs, d);
-      rel = Math.max(rel, d / (1 + Math.abs(y[i]!)));
-    }
-  }
-  return { rel, abs };
+  const r = scaledDiff(ref.regressors, a.regressors);
+  const c = scaledDiff(ref.classificators, a.classificators);
+  return { rel: Math.max(r.maxScaled, c.maxScaled), abs: Math.max(r.maxAbs, c.maxAbs) };
 }
 
 describe('torch backend without Python', () => {

@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import type { Graph, Op, Tensor } from '../src/ir/graph.js';
 import { TORCH_NAMING, tfliteWeightShape, type TorchArchitecture, type TorchLayer } from '../src/presets/torch-naming.js';
+import { mulberry32 } from '../src/util/random.js';
 
 // ---------- ZIP ----------
 
@@ -198,16 +199,8 @@ type OpWithoutIndex = DistributiveOmit<Op, 'index'>;
 
 /** Deterministic pseudo-random floats (mulberry32) in [-0.5, 0.5). */
 export function randomFloats(n: number, seed: number): Float32Array {
-  let a = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5;
-  }
-  return out;
+  const next = mulberry32(seed);
+  return Float32Array.from({ length: n }, () => next() - 0.5);
 }
 
 /**

@@ -8,7 +8,11 @@ import { InputImageError } from '../errors.js';
 import { SEED_PHOTOS, seedDir } from '../fixtures.js';
 import { decodeRgb, resizeRgb, toModelBatch, type RgbImage } from '../image/pixels.js';
 import type { Preset } from '../presets/types.js';
+import { mulberry32 } from '../util/random.js';
 import type { InputKind } from './report-types.js';
+
+// The tests (verify-inputs, verify-compare) import the generator from here.
+export { mulberry32 };
 
 export interface VerifyInput {
   /** Stable name used in reports and failure messages, e.g. '3faces.png', 'random-2'. */
@@ -66,18 +70,6 @@ export async function loadTfjsModelsFace(dir = packageDir(TFJS_PACKAGE)): Promis
   return {
     image: { data, width: TFJS_FACE_SIZE, height: TFJS_FACE_SIZE },
     origin: `${TFJS_PACKAGE}@${version} ${TFJS_TEST_UTIL} stubbedImageVals (128x128 RGB face photo)`,
-  };
-}
-
-/** mulberry32: tiny, fast and well-distributed enough for test images; the same seed gives the same bytes everywhere. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 
