@@ -1,5 +1,6 @@
 // readTflite on MediaPipe's three face detectors, on a hand-built sparse model, and on corrupted bytes.
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import * as flatbuffers from 'flatbuffers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TfliteFormatError, ToolkitError, UnsupportedOpError } from '../src/errors.js';
@@ -405,6 +406,10 @@ describe('resolvePresetModelFile', () => {
   it('packaged presets resolve into @mediapipe/face_detection; user presets need a file', () => {
     expect(resolvePresetModelFile(PRESETS.full_range)).toMatch(/@mediapipe\/face_detection\/face_detection_full_range\.tflite$/);
     expect(() => resolvePresetModelFile(PRESETS.front)).toThrow(/preset 'front' has no packaged model: pass the path of your face_detection_front\.tflite/);
-    expect(resolvePresetModelFile(PRESETS.front, 'models/front.tflite')).toMatch(/\/models\/front\.tflite$/);
+    const existing = resolvePresetModelFile(PRESETS.short_range);
+    expect(resolvePresetModelFile(PRESETS.front, path.relative(process.cwd(), existing))).toBe(existing);
+    expect(() => resolvePresetModelFile(PRESETS.front, 'models/front.tflite')).toThrow(
+      /^models\/front\.tflite: no such model file \(expected a \.tflite for preset 'front'\)$/,
+    );
   });
 });

@@ -29,11 +29,11 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    if (err instanceof ToolkitError) {
-      console.error(`error [${err.code}]: ${err.message}`);
-    } else {
-      console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
-    }
+    // Users get the message; the stack only when asked for (BLAZEFACE_DEBUG=1) or for non-Error throws.
+    if (err instanceof ToolkitError) console.error(`error [${err.code}]: ${err.message}`);
+    else if (err instanceof Error) console.error(`error: ${err.message}`);
+    else console.error(`error: ${String(err)}`);
+    if (process.env.BLAZEFACE_DEBUG && err instanceof Error && err.stack) console.error(err.stack);
     process.exitCode = 1;
   },
 );

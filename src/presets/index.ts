@@ -1,5 +1,6 @@
 // Model presets as data. Values are MediaPipe's published graph options
 // (face_detection_short_range.pbtxt, face_detection_full_range.pbtxt) and the seed's (front 0.75, back 0.65).
+import { ToolkitError } from '../errors.js';
 import type { Preset, PresetName, SsdAnchorsOptions, TensorsToDetectionsOptions } from './types.js';
 
 export type { Preset, PresetName } from './types.js';
@@ -124,7 +125,7 @@ export const PACKAGED_PRESETS: readonly PresetName[] = ['short_range', 'full_ran
 export function getPreset(name: string): Preset {
   const preset = (PRESETS as Record<string, Preset | undefined>)[name];
   if (!preset) {
-    throw new Error(`unknown preset '${name}'; expected one of ${Object.keys(PRESETS).join(', ')}`);
+    throw new ToolkitError('UNKNOWN_PRESET', `unknown preset '${name}'; expected one of ${Object.keys(PRESETS).join(', ')}`);
   }
   return preset;
 }

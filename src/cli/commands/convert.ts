@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_ARTIFACTS_ROOT } from '../../artifacts/manifest.js';
 import { convertPreset, writeManifest, type ConvertResult } from '../../convert/convert.js';
-import { getPreset, PACKAGED_PRESETS } from '../../presets/index.js';
+import { getPreset, PACKAGED_PRESETS, PRESETS } from '../../presets/index.js';
 
 export const summary = 'convert models to ONNX, TensorFlow.js and PyTorch artifacts (+ anchors, manifest)';
 
@@ -11,21 +11,32 @@ const USAGE = `usage: blazeface convert [--preset <name>[,<name>...]] [--model-f
   --model-file needs exactly one --preset (e.g. --preset front --model-file face_detection_front.tflite)`;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      preset: { type: 'string' },
-      'model-file': { type: 'string' },
-      out: { type: 'string' },
-      'tfjs-weights': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
+  let values: { preset?: string; 'model-file'?: string; out?: string; 'tfjs-weights'?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        preset: { type: 'string' },
+        'model-file': { type: 'string' },
+        out: { type: 'string' },
+        'tfjs-weights': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (err) {
+    console.error(`${(err as Error).message}\n${USAGE}`);
+    return 2;
+  }
   if (values.help) {
     console.log(USAGE);
     return 0;
   }
   const names = values.preset ? values.preset.split(',').map((s) => s.trim()) : [...PACKAGED_PRESETS];
+  const unknown = names.filter((n) => !(n in PRESETS));
+  if (unknown.length > 0) {
+    console.error(`unknown preset ${unknown.map((n) => `'${n}'`).join(', ')}; expected one of ${Object.keys(PRESETS).join(', ')}\n${USAGE}`);
+    return 2;
+  }
   const presets = names.map(getPreset);
   if (values['model-file'] && presets.length !== 1) {
     console.error(`--model-file needs exactly one --preset\n${USAGE}`);
