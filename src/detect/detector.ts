@@ -4,7 +4,7 @@
 import { generateAnchors } from '../anchors/ssd-anchors-calculator.js';
 import type { Backend, BackendFactory, BackendName, ModelSource } from '../backends/backend.js';
 import { getBackendFactory } from '../backends/index.js';
-import { BackendUnavailableError, InputImageError } from '../errors.js';
+import { BackendUnavailableError, InputImageError, ToolkitError } from '../errors.js';
 import { toModelBatch, type RgbImage } from '../image/pixels.js';
 import { loadModelSource } from '../model-source.js';
 import { getPreset } from '../presets/index.js';
@@ -102,6 +102,17 @@ export async function createDetector(opts: DetectorOptions = {}): Promise<Detect
     maxFaces: opts.maxFaces,
   } as const;
   let disposed = false;
+  let disposing: Promise<void> | null = null;
+  // Calls started before dispose() finish on the live backend; dispose() waits for them.
+  const inFlight = new Set<Promise<unknown>>();
+  function guarded<T>(work: () => Promise<T>): Promise<T> {
+    if (disposed) return Promise.reject(new ToolkitError('DETECTOR_DISPOSED', 'detector was disposed'));
+    const p = work();
+    inFlight.add(p);
+    const forget = () => inFlight.delete(p);
+    p.then(forget, forget);
+    return p;
+  }
   // Input buffers are reused between runs (allocating 192 KiB per call costs as much as the
   // normalization itself); a buffer is lent to one run at a time, so concurrent detect() calls are safe.
   const freeBuffers: Float32Array[] = [];
@@ -113,7 +124,6 @@ export async function createDetector(opts: DetectorOptions = {}): Promise<Detect
   }
 
   async function infer(prepared: readonly Prepared[]): Promise<Face[][]> {
-    if (disposed) throw new Error('detector was disposed');
     const size = prepared.length * preset.inputWidth * preset.inputHeight * 3;
     const lent = freeBuffers.findIndex((b) => b.length === size);
     const batch = toModelBatch(
@@ -133,33 +143,37 @@ export async function createDetector(opts: DetectorOptions = {}): Promise<Detect
     preset,
     backend,
     decodeOptions,
-    async detect(image) {
-      const prepared = await prepare(image, inputLabel(image));
-      return (await infer([prepared]))[0]!;
-    },
-    async detectBatch(images) {
-      const settled = await Promise.allSettled(images.map((img, i) => prepare(img, inputLabel(img, i))));
-      const good: Prepared[] = [];
-      for (const s of settled) if (s.status === 'fulfilled') good.push(s.value);
-      const faces = good.length > 0 ? await infer(good) : [];
-      let g = 0;
-      return settled.map((s, i): BatchEntry => {
-        if (s.status === 'fulfilled') {
-          const p = s.value;
-          return { ok: true, input: p.label, width: p.width, height: p.height, faces: faces[g++]! };
-        }
-        const label = inputLabel(images[i]!, i);
-        const error =
-          s.reason instanceof Error
-            ? s.reason
-            : new InputImageError('IMAGE_INPUT', `${label}: ${String(s.reason)}`, { file: label });
-        return { ok: false, input: label, error };
+    detect(image) {
+      return guarded(async () => {
+        const prepared = await prepare(image, inputLabel(image));
+        return (await infer([prepared]))[0]!;
       });
     },
-    async dispose() {
-      if (disposed) return;
+    detectBatch(images) {
+      return guarded(async () => {
+        const settled = await Promise.allSettled(images.map((img, i) => prepare(img, inputLabel(img, i))));
+        const good: Prepared[] = [];
+        for (const s of settled) if (s.status === 'fulfilled') good.push(s.value);
+        const faces = good.length > 0 ? await infer(good) : [];
+        let g = 0;
+        return settled.map((s, i): BatchEntry => {
+          if (s.status === 'fulfilled') {
+            const p = s.value;
+            return { ok: true, input: p.label, width: p.width, height: p.height, faces: faces[g++]! };
+          }
+          const label = inputLabel(images[i]!, i);
+          const error =
+            s.reason instanceof Error
+              ? s.reason
+              : new InputImageError('IMAGE_INPUT', `${label}: ${String(s.reason)}`, { file: label });
+          return { ok: false, input: label, error };
+        });
+      });
+    },
+    dispose() {
       disposed = true;
-      await backend.dispose();
+      disposing ??= Promise.allSettled([...inFlight]).then(() => backend.dispose());
+      return disposing;
     },
   };
 }

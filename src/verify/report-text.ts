@@ -81,7 +81,7 @@ function mdEscape(s: string): string {
 }
 
 function mdTable(header: string[], rows: string[][]): string[] {
-  return [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.map(mdEscape).join(' | ')} |`)];
+  return [`| ${header.map(mdEscape).join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.map(mdEscape).join(' | ')} |`)];
 }
 
 function gridCell(b: BackendReport | undefined): string {
