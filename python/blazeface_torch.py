@@ -16,6 +16,7 @@ CLI:
   serve <pth> <arch>              like run, repeatedly, one framed request per batch (see serve())
   version                         torch.__version__
 """
+import inspect
 import json
 import struct
 import sys
@@ -132,9 +133,17 @@ class BlazeFace(nn.Module):
         return r, c
 
 
+def load_state(pth):
+    # weights_only: a .pth is a pickle, and a full unpickler would run whatever code the file names.
+    # Probed from the signature (torch >= 1.13), not by catching TypeError, which a crafted file can raise.
+    if 'weights_only' in inspect.signature(torch.load).parameters:
+        return torch.load(pth, map_location='cpu', weights_only=True)
+    return torch.load(pth, map_location='cpu')
+
+
 def load_model(pth, arch):
     model = BlazeFace(arch)
-    state = torch.load(pth, map_location='cpu')
+    state = load_state(pth)
     model.load_state_dict(state, strict=True)
     model.eval()
     return model, state
@@ -210,7 +219,7 @@ def main(argv):
         if not args:
             raise ValueError('keys needs at least one .pth')
         for pth in args:
-            state = torch.load(pth, map_location='cpu')
+            state = load_state(pth)
             print(json.dumps([{'key': k, 'shape': list(v.shape), 'dtype': str(v.dtype).replace('torch.', '')}
                               for k, v in state.items()]))
     elif cmd == 'load-check':

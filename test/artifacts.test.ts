@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_ARTIFACTS_ROOT, readManifest, verifyPresetArtifacts } from '../src/artifacts/manifest.js';
-import { convertPreset, writeManifest, type ConvertResult } from '../src/convert/convert.js';
+import { convertPreset, type ConvertResult } from '../src/convert/convert.js';
 import { ArtifactIntegrityError, TfliteFormatError, UnsupportedOpError } from '../src/errors.js';
 import { BuiltinOperator } from '../src/generated/tflite/tflite_generated.js';
 import { resolvePresetModelFile } from '../src/tflite/model-file.js';
@@ -20,7 +20,6 @@ const results: ConvertResult[] = [];
 beforeAll(async () => {
   fresh = await mkdtemp(path.join(tmpdir(), 'blazeface-convert-'));
   for (const name of PACKAGED_PRESETS) results.push(await convertPreset(getPreset(name), { artifactsRoot: fresh }));
-  await writeManifest(fresh, results);
 }, 300_000);
 
 afterAll(async () => {
@@ -100,6 +99,31 @@ describe('npm run convert', () => {
       expect(existsSync(out)).toBe(false);
     } finally {
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('never leaves the manifest listing hashes of files a later or failed conversion overwrote', async () => {
+    const root = await mkdtemp(path.join(tmpdir(), 'blazeface-partial-'));
+    try {
+      const sr = getPreset('short_range');
+      await convertPreset(sr, { artifactsRoot: root });
+      // New bytes (float32 tfjs weights) recorded as soon as they are written, even when the next
+      // preset of `convert --preset short_range,front` then fails.
+      await convertPreset(sr, { artifactsRoot: root, tfjsWeightDtype: 'float32' });
+      await expect(verifyPresetArtifacts(root, 'short_range')).resolves.toBeDefined();
+      // A write failing midway (the shard path is taken by a folder): model.json is already rewritten.
+      const shard = path.join(root, 'short_range', 'tfjs', 'group1-shard1of1.bin');
+      await rm(shard);
+      await mkdir(path.join(shard, 'blocker'), { recursive: true });
+      await expect(convertPreset(sr, { artifactsRoot: root })).rejects.toThrow();
+      const err = await verifyPresetArtifacts(root, 'short_range').catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ArtifactIntegrityError);
+      expect((err as ArtifactIntegrityError).code).toBe('PRESET_NOT_CONVERTED');
+      // A packaged preset needs no --model-file; a user preset does.
+      expect((err as Error).message).toMatch(/run `npm run convert -- --preset short_range`$/);
+      await expect(verifyPresetArtifacts(root, 'front')).rejects.toThrow(/--preset front --model-file <file\.tflite>`$/);
+    } finally {
+      await rm(root, { recursive: true, force: true });
     }
   });
 

@@ -180,4 +180,23 @@ describe('ONNX backends: loading', () => {
       await backend.dispose();
     }
   });
+
+  for (const factory of BACKENDS) {
+    it(`${factory.name}: a model the runtime cannot parse is named; dispose() is idempotent and run() after it names the file`, async () => {
+      const preset = PRESETS.short_range;
+      const tflitePath = resolvePresetModelFile(preset);
+      const tfliteBytes = new Uint8Array(await readFile(tflitePath));
+      const graph = readTflite(tfliteBytes, path.basename(tflitePath));
+      const artifactsDir = path.join(tmpRoot, `lifecycle-${factory.name}`);
+      const onnx = emitOnnx(graph, preset, META);
+      const truncated: ModelSource = { preset, tflitePath, tfliteBytes, graph, artifactsDir, overrides: { onnx: onnx.slice(0, 1000) } };
+      await expect(factory.load(truncated)).rejects.toThrow(/^in-memory model\.onnx \(1000 bytes\): .* could not load the model/);
+
+      const backend = await factory.load({ ...truncated, overrides: { onnx } });
+      await backend.dispose();
+      await expect(backend.dispose()).resolves.toBeUndefined();
+      const [h, w] = [preset.inputHeight, preset.inputWidth];
+      await expect(backend.run({ data: new Float32Array(h * w * 3), shape: [1, h, w, 3] })).rejects.toThrow(/in-memory model\.onnx .*used after dispose\(\)/);
+    });
+  }
 });

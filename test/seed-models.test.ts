@@ -19,7 +19,7 @@ import { onnxruntimeNodeBackend } from '../src/backends/onnxruntime-node.js';
 import { referenceBackend } from '../src/backends/reference.js';
 import { tfliteBackend } from '../src/backends/tflite.js';
 import { torchBackend } from '../src/backends/torch.js';
-import { convertPreset, writeManifest, type ConvertResult } from '../src/convert/convert.js';
+import { convertPreset, type ConvertResult } from '../src/convert/convert.js';
 import { createDetector } from '../src/detect/detector.js';
 import type { Face } from '../src/detect/face.js';
 import { SEED_PHOTOS, seedDir } from '../src/fixtures.js';
@@ -327,13 +327,10 @@ describe.skipIf(UNAVAILABLE !== null)(`seed models rebuilt from blazeface.pth / 
     tmp = await mkdtemp(path.join(tmpdir(), 'blazeface-seed-models-'));
     artifactsRoot = path.join(tmp, 'artifacts');
     for (const f of await makeSeedTflite({ outDir: path.join(tmp, 'models'), seedDir: SEED! })) files.set(f.architecture, f);
-    const results: ConvertResult[] = [];
     for (const arch of ['front', 'back'] as const) {
       const r = await convertPreset(getPreset(arch), { modelFile: files.get(arch)!.path, artifactsRoot });
       converted.set(arch, r);
-      results.push(r);
     }
-    await writeManifest(artifactsRoot, results);
   });
 
   afterAll(async () => {

@@ -1,5 +1,6 @@
 // The torch backend: availability, refusal for presets without a PyTorch layout, and (with Python + torch)
 // parity of the PyTorch module on the emitted .pth against the float64 reference runtime on the seed photos.
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -7,7 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImageBatch, ModelSource, RawOutputs } from '../src/backends/backend.js';
 import { findTorchPython, PTH_FILE, pythonCandidates, TORCH_HELPER, torchBackend } from '../src/backends/torch.js';
 import { emitTorch } from '../src/emit/torch/emit.js';
-import { BackendUnavailableError, ToolkitError } from '../src/errors.js';
+import { pickle, py } from '../src/emit/torch/pickle.js';
+import { writeStoredZip } from '../src/emit/torch/zip.js';
+import { BackendUnavailableError, InputImageError, ToolkitError } from '../src/errors.js';
 import { SEED_PHOTOS, seedDir } from '../src/fixtures.js';
 import type { Graph } from '../src/ir/graph.js';
 import { decodeRgb, toModelBatch } from '../src/image/pixels.js';
@@ -80,6 +83,40 @@ describe.skipIf(!HAS_TORCH)(`torch backend with Python + torch${PY_SKIP}`, () =>
     expect(err).toBeInstanceOf(ToolkitError);
     expect((err as ToolkitError).code).toBe('TORCH_LOAD_FAILED');
     expect((err as Error).message).toMatch(/in-memory blazeface\.pth \(5000 bytes\)/);
+  });
+
+  it('loads a .pth with the weights-only unpickler: a pickle naming os.system is refused, not run', async () => {
+    const marker = path.join(dir, 'pickle-ran');
+    const evil = pickle(py.call(py.global('os', 'system'), [py.str(`touch ${marker}`)]));
+    const pth = writeStoredZip([
+      { name: 'blazeface/data.pkl', data: evil },
+      { name: 'blazeface/version', data: new TextEncoder().encode('3\n') },
+    ]);
+    const err = await torchBackend.load(await source(PRESETS.short_range, graph, dir, pth)).catch((e: unknown) => e);
+    expect((err as ToolkitError).code).toBe('TORCH_LOAD_FAILED');
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it('refuses a batch whose data does not fit its shape instead of hanging or desyncing the helper pipe', async () => {
+    const backend = await torchBackend.load(await source(PRESETS.short_range, graph, dir, emitTorch(graph, PRESETS.short_range)));
+    const timeout = (ms: number) => new Promise((resolve) => setTimeout(() => resolve('timed out'), ms));
+    try {
+      const plane = 128 * 128 * 3;
+      for (const batch of [
+        { data: new Float32Array(plane), shape: [2, 128, 128, 3] }, // too short: the helper would wait for more bytes
+        { data: new Float32Array(2 * plane), shape: [1, 128, 128, 3] }, // too long: the rest would be read as the next header
+        { data: new Float32Array(plane), shape: [1, 64, 256, 3] },
+      ] as ImageBatch[]) {
+        const err = await Promise.race([backend.run(batch).then(() => 'resolved', (e: unknown) => e), timeout(10_000)]);
+        expect(err, `shape [${batch.shape.join(',')}]`).toBeInstanceOf(InputImageError);
+        expect((err as InputImageError).code).toBe('BATCH_SHAPE');
+      }
+      // The pipe is still in sync: a good batch gives the reference's answer.
+      const good: ImageBatch = { data: randomFloats(plane, 3), shape: [1, 128, 128, 3] };
+      expect(relErr(await backend.run(good), runReference(graph, good)).rel).toBeLessThanOrEqual(1e-4);
+    } finally {
+      await backend.dispose();
+    }
   });
 
   it('the helper CLI `run` (one process, stdin/stdout) matches the reference on a random batch of 2', async () => {

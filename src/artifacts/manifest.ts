@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ArtifactIntegrityError } from '../errors.js';
 import { REPO_ROOT } from '../fixtures.js';
+import { PACKAGED_PRESETS } from '../presets/index.js';
 import { sha256Hex, writeFileAtomic } from '../util/fs.js';
 
 export const DEFAULT_ARTIFACTS_ROOT = path.join(REPO_ROOT, 'artifacts');
@@ -72,12 +73,13 @@ const MANIFEST_HEADER =
  */
 export async function updateManifest(
   root: string,
-  change: { presets?: Readonly<Record<string, PresetRecord>>; files?: readonly FileRecord[] },
+  change: { presets?: Readonly<Record<string, PresetRecord>>; removePresets?: readonly string[]; files?: readonly FileRecord[] },
   toolkit: string,
 ): Promise<Manifest> {
   let previous: Manifest | null = null;
   if (existsSync(path.join(root, MANIFEST_FILE))) previous = readManifest(root);
   const presets: Record<string, PresetRecord> = { ...(previous?.presets ?? {}), ...(change.presets ?? {}) };
+  for (const name of change.removePresets ?? []) delete presets[name];
   const files = new Map((previous?.files ?? []).map((f) => [f.path, f]));
   for (const f of change.files ?? []) files.set(f.path, f);
   const manifest: Manifest = {
@@ -124,7 +126,7 @@ export async function verifyPresetArtifacts(
     throw new ArtifactIntegrityError(
       'PRESET_NOT_CONVERTED',
       `${path.join(root, MANIFEST_FILE)} has no artifacts for preset '${presetName}'; run \`npm run convert -- --preset ${presetName}${
-        record === undefined ? ' --model-file <file.tflite>' : ''
+        (PACKAGED_PRESETS as readonly string[]).includes(presetName) ? '' : ' --model-file <file.tflite>'
       }\``,
     );
   }

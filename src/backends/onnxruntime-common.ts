@@ -3,7 +3,7 @@
 // Both packages expose onnxruntime-common's InferenceSession/Tensor API; only loading differs.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ArtifactIntegrityError, InputImageError } from '../errors.js';
+import { ArtifactIntegrityError, InputImageError, ToolkitError } from '../errors.js';
 import { imageInput } from '../ir/graph.js';
 import type { Backend, BackendName, ImageBatch, ModelSource, RawOutputs } from './backend.js';
 
@@ -67,7 +67,13 @@ export async function createOrtBackend(opts: {
   notes: readonly string[];
 }): Promise<Backend> {
   const { bytes, artifact } = await readOnnxModel(opts.source);
-  const session = await opts.ort.InferenceSession.create(bytes, opts.sessionOptions);
+  let session: OrtSessionLike;
+  try {
+    session = await opts.ort.InferenceSession.create(bytes, opts.sessionOptions);
+  } catch (err) {
+    // The runtime's own message does not say which file it was given.
+    throw new ToolkitError('ONNX_LOAD', `${artifact}: ${opts.name} could not load the model (${err instanceof Error ? err.message : String(err)})`, { file: artifact, cause: err });
+  }
   for (const [what, names, want] of [
     ['input', session.inputNames, [INPUT]],
     ['outputs', session.outputNames, [REGRESSORS, CLASSIFICATORS]],
@@ -78,12 +84,14 @@ export async function createOrtBackend(opts: {
     }
   }
   const [, h, w, c] = imageInput(opts.source.graph).shape;
+  let disposed = false;
   return {
     name: opts.name,
     version: opts.version,
     artifact,
     notes: opts.notes,
     async run(batch: ImageBatch): Promise<RawOutputs> {
+      if (disposed) throw new ToolkitError('BACKEND_DISPOSED', `${artifact}: ${opts.name} backend used after dispose()`, { file: artifact });
       const [n, bh, bw, bc] = batch.shape;
       if (bh !== h || bw !== w || bc !== c || batch.data.length !== n * bh * bw * bc || n < 1) {
         throw new InputImageError('BATCH_SHAPE', `${opts.name}: batch [${batch.shape.join(',')}] (${batch.data.length} values) does not fit the model input [N,${h},${w},${c}]`);
@@ -99,6 +107,9 @@ export async function createOrtBackend(opts: {
       return { regressors: reg.data, classificators: cls.data, batch: n, numAnchors: reg.dims[1]!, numCoords: reg.dims[2]! };
     },
     async dispose(): Promise<void> {
+      // Idempotent: a second release() throws 'Session already disposed'.
+      if (disposed) return;
+      disposed = true;
       await session.release();
     },
   };

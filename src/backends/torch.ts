@@ -8,8 +8,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { emitTorch } from '../emit/torch/emit.js';
-import { BackendUnavailableError, ToolkitError } from '../errors.js';
+import { BackendUnavailableError, InputImageError, ToolkitError } from '../errors.js';
 import { REPO_ROOT } from '../fixtures.js';
+import { imageInput } from '../ir/graph.js';
 import type { Availability, Backend, BackendFactory, ImageBatch, ModelSource, RawOutputs } from './backend.js';
 
 /** The helper script, shipped with the package. */
@@ -258,12 +259,20 @@ export const torchBackend: BackendFactory = {
       });
     }
     notes.push('one helper process, batches of any N sent over a pipe');
+    const [, h, w, c] = imageInput(source.graph).shape;
     return {
       name: 'torch',
       version: py.torchVersion,
       artifact,
       notes,
-      run: (batch) => helper.run(batch),
+      run: async (batch) => {
+        // The helper reads exactly N*H*W*C floats after the header: a mismatch would hang it or desync the pipe.
+        const [n, bh, bw, bc] = batch.shape;
+        if (batch.shape.length !== 4 || !Number.isInteger(n) || n < 1 || bh !== h || bw !== w || bc !== c || batch.data.length !== n * bh * bw * bc) {
+          throw new InputImageError('BATCH_SHAPE', `torch: batch [${batch.shape.join(',')}] (${batch.data.length} values) does not fit the model input [N,${h},${w},${c}] of ${artifact}`);
+        }
+        return helper.run(batch);
+      },
       async dispose() {
         await helper.stop();
         await cleanup();

@@ -1,15 +1,18 @@
 // `npm run convert`: one .tflite -> every artifact of its preset, then artifacts/manifest.json.
 // All bytes are produced in memory before anything is written, and every write is atomic, so a model
 // that fails to convert (not TFLite, unsupported op) leaves the artifacts tree exactly as it was.
+// Each converted preset is recorded in the manifest as soon as its files are written.
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { generateAnchors } from '../anchors/ssd-anchors-calculator.js';
 import {
   DEFAULT_ARTIFACTS_ROOT,
   fileRecord,
+  MANIFEST_FILE,
+  readManifest,
   updateManifest,
   type FileRecord,
-  type Manifest,
   type PresetRecord,
 } from '../artifacts/manifest.js';
 import { buildOnnxModel, ONNX_OPSET } from '../emit/onnx/emit.js';
@@ -74,6 +77,13 @@ export async function convertPreset(preset: Preset, opts: ConvertOptions = {}): 
   const graph = readTflite(modelBytes, path.basename(modelPath));
   const { files, skipped } = buildArtifacts(graph, preset, opts);
 
+  // The manifest must never list files that have since been overwritten: unlist the preset before
+  // touching its files and list it again once all are written, so a failed write (or a later preset of
+  // the same run failing) leaves it unlisted ("run convert"), not listed with stale hashes.
+  const toolkit = `${TOOLKIT_NAME} ${TOOLKIT_VERSION}`;
+  if (existsSync(path.join(root, MANIFEST_FILE)) && readManifest(root).presets[preset.name]) {
+    await updateManifest(root, { removePresets: [preset.name] }, toolkit);
+  }
   const presetDir = path.join(root, preset.name);
   const records: FileRecord[] = [];
   for (const file of files) {
@@ -94,10 +104,6 @@ export async function convertPreset(preset: Preset, opts: ConvertOptions = {}): 
     files: records,
     skipped,
   };
+  await updateManifest(root, { presets: { [preset.name]: record } }, toolkit);
   return { preset: preset.name, record, ms: performance.now() - started };
-}
-
-/** Merge converted presets into the manifest (other presets' entries are kept) and write it atomically. */
-export async function writeManifest(root: string, results: readonly ConvertResult[]): Promise<Manifest> {
-  return updateManifest(root, { presets: Object.fromEntries(results.map((r) => [r.preset, r.record])) }, `${TOOLKIT_NAME} ${TOOLKIT_VERSION}`);
 }

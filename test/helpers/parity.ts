@@ -4,7 +4,7 @@ import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_ARTIFACTS_ROOT, MANIFEST_FILE, readManifest } from '../../src/artifacts/manifest.js';
-import { convertPreset, writeManifest } from '../../src/convert/convert.js';
+import { convertPreset } from '../../src/convert/convert.js';
 import type { Conv2DOp, DepthwiseConv2DOp, Graph, Op, Tensor } from '../../src/ir/graph.js';
 import { detectorOutputs } from '../../src/ir/graph.js';
 import type { PresetName } from '../../src/presets/types.js';
@@ -28,9 +28,7 @@ export async function gateArtifactsRoot(
   }
   const root = await mkdtemp(path.join(os.tmpdir(), 'blazeface-gate-artifacts-'));
   log(`artifacts/ is not converted for ${presets.join(', ')}: converting into ${root}`);
-  const results = [];
-  for (const p of presets) results.push(await convertPreset(getPreset(p), { artifactsRoot: root }));
-  await writeManifest(root, results);
+  for (const p of presets) await convertPreset(getPreset(p), { artifactsRoot: root });
   return { root, temporary: true };
 }
 

@@ -1,7 +1,7 @@
 // `blazeface convert`: rebuild every artifact (ONNX, tfjs, .pth, anchors) and artifacts/manifest.json.
 import { parseArgs } from 'node:util';
 import { DEFAULT_ARTIFACTS_ROOT } from '../../artifacts/manifest.js';
-import { convertPreset, writeManifest, type ConvertResult } from '../../convert/convert.js';
+import { convertPreset, type ConvertResult } from '../../convert/convert.js';
 import { getPreset, PACKAGED_PRESETS, PRESETS } from '../../presets/index.js';
 
 export const summary = 'convert models to ONNX, TensorFlow.js and PyTorch artifacts (+ anchors, manifest)';
@@ -61,7 +61,6 @@ export async function run(argv: string[]): Promise<number> {
     console.log(`[convert] ${preset.name}: done in ${(result.ms / 1000).toFixed(2)} s`);
     results.push(result);
   }
-  await writeManifest(root, results);
   console.log(`[convert] manifest: ${root}/manifest.json (${results.length} preset(s), ${((performance.now() - started) / 1000).toFixed(2)} s in all)`);
   return 0;
 }
