@@ -109,6 +109,15 @@ describe('CONV_2D', () => {
       out.forEach((v, i) => expect(v).toBeCloseTo(f(pre[i]!), 12));
     }
   });
+
+  it('a zero input times an infinite weight is NaN, as in TFLite (the zero-skip must not hide it)', () => {
+    const g = graph(
+      [{ shape: [1, 1, 2, 2] }, { shape: [1, 1, 1, 2], data: [Infinity, 1] }, { shape: [1], data: [0] }, { shape: [1, 1, 2, 1] }],
+      [{ ...conv('VALID', 1), inputs: [0, 1, 2], outputs: [3] }],
+      [3],
+    );
+    expect(run(g, batchOf([1, 1, 2, 2], [0, 5, 1, 5]), 3).data).toEqual([NaN, Infinity]);
+  });
 });
 
 describe('DEPTHWISE_CONV_2D', () => {
@@ -324,6 +333,17 @@ describe('graph checks', () => {
       [1],
     );
     expect(() => runReferenceTensors(g, batchOf([1, 4, 4, 1], range(16)))).toThrow(/tensor #1 't1'.*produced \[1,2,2,1\]/);
+  });
+
+  it('an output too large to allocate is a ReferenceShapeError naming op and tensor, not a RangeError', () => {
+    const huge = 2 ** 40;
+    const g = graph(
+      [{ shape: [1, 2, 2, 1] }, { shape: [1, 2, 2, huge] }],
+      [{ type: 'PAD', paddings: [[0, 0], [0, 0], [0, 0], [0, huge - 1]], inputs: [0], outputs: [1] }],
+      [1],
+    );
+    expect(() => runReferenceTensors(g, batchOf([1, 2, 2, 1], range(4)))).toThrow(ReferenceShapeError);
+    expect(() => runReferenceTensors(g, batchOf([1, 2, 2, 1], range(4)))).toThrow(/^unit\.tflite: tensor #1 't1': op #0 PAD cannot allocate its output \(declared \[1,2,2,1099511627776\], batch 1\)/);
   });
 
   it('rejects an op type it has no kernel for with UnsupportedOpError', () => {

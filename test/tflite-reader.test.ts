@@ -279,6 +279,47 @@ describe('corrupt input gives typed errors naming what and where', () => {
     expect(e.message).toBe('u.tflite: operator #3 LOGISTIC is not supported');
   });
 
+  it('a depthwise filter that is not [1,KH,KW,C*M] is refused (emitters rely on it)', () => {
+    const g = graphs.short_range;
+    const dw = g.ops.find((o) => o.type === 'DEPTHWISE_CONV_2D')!;
+    const filter = g.tensors[dw.inputs[1]!]!;
+    expect(filter.shape).toEqual([1, 3, 3, 24]);
+    const bytes = original();
+    const { tensorShapeEntry } = locate(bytes);
+    const view = new DataView(bytes.buffer);
+    [3, 1, 3, 24].forEach((d, k) => view.setInt32(tensorShapeEntry(filter.index, k), d, true)); // same element count
+    const e = thrown(() => readTflite(bytes, 'dw.tflite')) as TfliteFormatError;
+    expect(e).toBeInstanceOf(TfliteFormatError);
+    expect([e.code, e.tensor]).toEqual(['TFLITE_SHAPE', filter.name]);
+    expect(e.message).toContain(`operator #${dw.index} DEPTHWISE_CONV_2D: filter '${filter.name}' [3,1,3,24] and bias`);
+  });
+
+  it('PAD paddings and RESIZE_BILINEAR size must agree with the declared output shape', () => {
+    const constantOperand = (bytes: Uint8Array, opIndex: number, slot: number) => {
+      const { sg, model } = locate(bytes);
+      const t = sg.tensors(sg.operators(opIndex)!.inputs(slot)!)!;
+      const data = model.buffers(t.buffer())!.dataArray()!;
+      return { name: t.name()!, view: new DataView(bytes.buffer, data.byteOffset, data.byteLength) };
+    };
+    const sr = graphs.short_range;
+    const pad = sr.ops.find((o) => o.type === 'PAD')!;
+    const bytes = original();
+    const paddings = constantOperand(bytes, pad.index, 1);
+    expect(paddings.view.getInt32(28, true)).toBe(4);
+    paddings.view.setInt32(28, 2 ** 30, true); // channels after: 4 -> 2^30
+    const e = thrown(() => readTflite(bytes, 'pad.tflite')) as TfliteFormatError;
+    expect(e).toBeInstanceOf(TfliteFormatError);
+    expect([e.code, e.tensor]).toEqual(['TFLITE_SHAPE', sr.tensors[pad.outputs[0]!]!.name]);
+    expect(e.message).toMatch(/PAD: paddings \[0,0,0,0,0,0,0,1073741824\] give \[1,64,64,1073741848\], output '.*' is declared \[1,64,64,28\]/);
+
+    const fr = graphs.full_range;
+    const resize = fr.ops.find((o) => o.type === 'RESIZE_BILINEAR')!;
+    const bytes2 = bytesOf('full_range');
+    const size = constantOperand(bytes2, resize.index, 1);
+    size.view.setInt32(4, 100000, true);
+    expect(() => readTflite(bytes2, 'resize.tflite')).toThrow(/RESIZE_BILINEAR: size \[12,100000\] differs from output '.*' shape \[1,12,12,\d+\]/);
+  });
+
   it('more than one subgraph is refused with a reason', () => {
     const e = thrown(() => readTflite(buildSparseModel({ extraSubgraph: true }), 'two.tflite')) as TfliteFormatError;
     expect([e.code, e.message]).toEqual(['TFLITE_SUBGRAPHS', expect.stringMatching(/expected exactly one subgraph, found 2/)]);
@@ -292,7 +333,7 @@ const HALF = { 1.5: 0x3e00, [-4]: 0xc400, 2.25: 0x4080, 3: 0x4200, 0.5: 0x3800, 
 const BLOCK_VALUES = [1.5, 0, 0, -4, 2.25, 3, 0, 0, 0.5, 0, 0, -6];
 const DENSE_WEIGHT = [1.5, 0, 2.25, 3, 0, -4, 0, 0, 0, 0, 0.5, 0, 0, 0, 0, -6];
 
-function buildSparseModel(opts: { badIndex?: boolean; extraSubgraph?: boolean } = {}): Uint8Array {
+function buildSparseModel(opts: { badIndex?: boolean; extraSubgraph?: boolean; padding?: number } = {}): Uint8Array {
   const b = new flatbuffers.Builder(1024);
   const data = new Uint8Array(BLOCK_VALUES.length * 2);
   BLOCK_VALUES.forEach((v, i) => {
@@ -346,7 +387,7 @@ function buildSparseModel(opts: { badIndex?: boolean; extraSubgraph?: boolean } 
     }
     return Operator.endOperator(b);
   };
-  const conv = Conv2DOptions.createConv2DOptions(b, Padding.VALID, 1, 1, ActivationFunctionType.RELU, 1, 1);
+  const conv = Conv2DOptions.createConv2DOptions(b, opts.padding ?? Padding.VALID, 1, 1, ActivationFunctionType.RELU, 1, 1);
   const ops = [op(0, [1], [2]), op(1, [2], [3]), op(2, [0, 3, -1], [4], [BuiltinOptions.Conv2DOptions, conv])];
   const subgraph = () =>
     SubGraph.createSubGraph(
@@ -394,6 +435,12 @@ describe('hand-built block-sparse model', () => {
     ]);
   });
 
+  it('a padding value other than SAME/VALID is refused, not read as SAME', () => {
+    const e = thrown(() => readTflite(buildSparseModel({ padding: 7 }), 'pad.tflite')) as TfliteFormatError;
+    expect(e).toBeInstanceOf(TfliteFormatError);
+    expect([e.code, e.message]).toEqual(['TFLITE_OPTIONS', 'pad.tflite: operator #2 CONV_2D: padding is 7, expected SAME (0) or VALID (1)']);
+  });
+
   it('a bad sparse index names the tensor', () => {
     const e = thrown(() => readTflite(buildSparseModel({ badIndex: true }), 'bad.tflite')) as TfliteFormatError;
     expect(e).toBeInstanceOf(TfliteFormatError);
@@ -411,5 +458,104 @@ describe('resolvePresetModelFile', () => {
     expect(() => resolvePresetModelFile(PRESETS.front, 'models/front.tflite')).toThrow(
       /^models\/front\.tflite: no such model file \(expected a \.tflite for preset 'front'\)$/,
     );
+  });
+});
+
+// ---- hostile size fields: small files that would make a naive reader allocate gigabytes ----
+
+/** A one-subgraph model from tensor tables built by `tensors` (activations use buffer 0). */
+function hostileModel(build: (b: flatbuffers.Builder) => { tensors: number[]; ops?: number[]; codes?: number[]; buffers?: number[] }): Uint8Array {
+  const b = new flatbuffers.Builder(1024);
+  const parts = build(b);
+  const tv = SubGraph.createTensorsVector(b, parts.tensors);
+  const ov = SubGraph.createOperatorsVector(b, parts.ops ?? []);
+  SubGraph.startSubGraph(b);
+  SubGraph.addTensors(b, tv);
+  SubGraph.addOperators(b, ov);
+  const sg = SubGraph.endSubGraph(b);
+  const subgraphs = Model.createSubgraphsVector(b, [sg]);
+  const codes = Model.createOperatorCodesVector(b, parts.codes ?? []);
+  FbBuffer.startBuffer(b);
+  const buffers = Model.createBuffersVector(b, [FbBuffer.endBuffer(b), ...(parts.buffers ?? [])]);
+  Model.startModel(b);
+  Model.addVersion(b, 3);
+  Model.addOperatorCodes(b, codes);
+  Model.addSubgraphs(b, subgraphs);
+  Model.addBuffers(b, buffers);
+  b.finish(Model.endModel(b), 'TFL3');
+  return b.asUint8Array().slice();
+}
+
+function tensorTable(b: flatbuffers.Builder, shape: number, type: TensorType, buffer: number, sparsity = 0): number {
+  FbTensor.startTensor(b);
+  FbTensor.addShape(b, shape);
+  FbTensor.addType(b, type);
+  FbTensor.addBuffer(b, buffer);
+  if (sparsity) FbTensor.addSparsity(b, sparsity);
+  return FbTensor.endTensor(b);
+}
+
+describe('hostile size fields are refused before anything large is allocated', () => {
+  it('one shape vector shared by many tensor entries (quadratic blow-up of a 16 KB file)', () => {
+    const bytes = hostileModel((b) => {
+      const t = tensorTable(b, FbTensor.createShapeVector(b, Array(2000).fill(1)), TensorType.FLOAT32, 0);
+      return { tensors: Array(2000).fill(t) };
+    });
+    expect(bytes.length).toBeLessThan(20000);
+    const e = thrown(() => readTflite(bytes, 'amp.tflite')) as TfliteFormatError;
+    expect(e).toBeInstanceOf(TfliteFormatError);
+    expect(e.code).toBe('TFLITE_TOO_LARGE');
+    expect(e.message).toMatch(/^amp\.tflite: Model\.subgraphs\[0\]\.tensors\[\d+\]\.shape at byte offset \d+: .*shared offsets exceed \d+ bytes \(8x the file size\)$/);
+  });
+
+  it('one constant buffer shared by many tensors is counted once per tensor', () => {
+    const bytes = hostileModel((b) => {
+      b.prep(16, 65536);
+      const data = FbBuffer.createDataVector(b, new Uint8Array(65536));
+      const buffer = FbBuffer.createBuffer(b, data, 0n, 0n);
+      const t = tensorTable(b, FbTensor.createShapeVector(b, [16384]), TensorType.FLOAT32, 1);
+      return { tensors: Array(1100).fill(t), buffers: [buffer] };
+    });
+    const e = thrown(() => readTflite(bytes, 'shared.tflite')) as TfliteFormatError;
+    expect(e).toBeInstanceOf(TfliteFormatError);
+    expect([e.code, e.tensor]).toEqual(['TFLITE_TOO_LARGE', 'tensor_1024']);
+    expect(e.message).toMatch(/^shared\.tflite: tensor #1024 'tensor_1024' brings the model's constant data to 16793600 elements, more than the 16777216/);
+  });
+
+  it('DENSIFY of a 20000x20000 shape declared by a 20 KB file', () => {
+    const n = 20000;
+    const bytes = hostileModel((b) => {
+      const u8vec = (values: ArrayLike<number>) => Uint8Vector.createUint8Vector(b, Uint8Vector.createValuesVector(b, Array.from(values)));
+      const segments = new Uint8Array(n + 1);
+      segments[n] = 1; // one stored value, in the last row
+      const dims = [
+        DimensionMetadata.createDimensionMetadata(b, DimensionType.DENSE, n, SparseIndexVector.NONE, 0, SparseIndexVector.NONE, 0),
+        DimensionMetadata.createDimensionMetadata(b, DimensionType.SPARSE_CSR, 0, SparseIndexVector.Uint8Vector, u8vec(segments), SparseIndexVector.Uint8Vector, u8vec([0])),
+      ];
+      const sparsity = SparsityParameters.createSparsityParameters(
+        b,
+        SparsityParameters.createTraversalOrderVector(b, [0, 1]),
+        SparsityParameters.createBlockMapVector(b, []),
+        SparsityParameters.createDimMetadataVector(b, dims),
+      );
+      const buffer = FbBuffer.createBuffer(b, FbBuffer.createDataVector(b, [0x00, 0x3c]), 0n, 0n);
+      const shape = () => FbTensor.createShapeVector(b, [n, n]);
+      const tensors = [tensorTable(b, shape(), TensorType.FLOAT16, 1, sparsity), tensorTable(b, shape(), TensorType.FLOAT16, 0)];
+      const inputs = Operator.createInputsVector(b, [0]);
+      const outputs = Operator.createOutputsVector(b, [1]);
+      Operator.startOperator(b);
+      Operator.addOpcodeIndex(b, 0);
+      Operator.addInputs(b, inputs);
+      Operator.addOutputs(b, outputs);
+      const op = Operator.endOperator(b);
+      const code = OperatorCode.createOperatorCode(b, BuiltinOperator.DENSIFY, 0, 1, BuiltinOperator.DENSIFY);
+      return { tensors, ops: [op], codes: [code], buffers: [buffer] };
+    });
+    expect(bytes.length).toBeLessThan(25000);
+    const e = thrown(() => readTflite(bytes, 'bomb.tflite')) as TfliteFormatError;
+    expect(e).toBeInstanceOf(TfliteFormatError);
+    expect([e.code, e.tensor]).toEqual(['TFLITE_TOO_LARGE', 'tensor_0']);
+    expect(e.offset).toBeGreaterThan(0);
+    expect(e.message).toMatch(/^bomb\.tflite: operator #0 DENSIFY of 'tensor_0' \[20000,20000\] brings the model's constant data to 400000001 elements/);
   });
 });

@@ -160,10 +160,20 @@ function execute(graph: Graph, batch: ImageBatch, keepAll: boolean): Map<number,
   if (!keepAll) graph.ops.forEach((op, k) => op.inputs.forEach((i) => lastUse.set(i, k)));
   const keep = new Set(graph.outputs);
   graph.ops.forEach((op, k) => {
-    const out = runKernel(env, op);
     const outIndex = op.outputs[0]!;
     const t = graph.tensors[outIndex];
     if (!t) throw new ReferenceShapeError(`${graph.source.fileName}: op #${op.index} ${op.type} writes unknown tensor #${outIndex}`);
+    let out: F64Tensor;
+    try {
+      out = runKernel(env, op);
+    } catch (err) {
+      // A declared shape too large to allocate (typed-array length or memory): say which op and tensor.
+      if (!(err instanceof RangeError)) throw err;
+      throw new ReferenceShapeError(`${tensorLabel(graph, t)}: op #${op.index} ${op.type} cannot allocate its output (declared [${t.shape.join(',')}], batch ${n}): ${err.message}`, {
+        file: graph.source.fileName,
+        cause: err,
+      });
+    }
     checkShape(graph, op, t, out.shape, n);
     env.values.set(outIndex, out);
     if (!keepAll) {

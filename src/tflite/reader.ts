@@ -164,6 +164,17 @@ function readVerified(input: Uint8Array, file: string): Graph {
   const numTensors = sg.tensorsLength();
   const numBuffers = model.buffersLength();
 
+  // Constant elements materialized (decoded, densified, dequantized). Tensors may share one buffer and
+  // a small sparse encoding may declare a huge dense shape: bound the total before allocating.
+  const constantBudget = Math.max(2 ** 24, 16 * bytes.byteLength);
+  let constantElements = 0;
+  const reserve = (count: number, what: string, tensor: string, offset: number): void => {
+    constantElements += count;
+    if (constantElements > constantBudget) {
+      fail('TFLITE_TOO_LARGE', `${what} brings the model's constant data to ${constantElements} elements, more than the ${constantBudget} this reader allows for a ${bytes.byteLength}-byte file`, { tensor, offset });
+    }
+  };
+
   const tensors: Mutable<Tensor>[] = [];
   const extras: TensorExtra[] = [];
   const fbTensor = new FbTensor();
@@ -207,6 +218,7 @@ function readVerified(input: Uint8Array, file: string): Graph {
           } else fail('TFLITE_SPARSITY', `tensor #${i} '${name}': dim_metadata[${k}] has format ${dm.format()}, expected DENSE or SPARSE_CSR`, { tensor: name });
         }
         extra.sparsity = { traversalOrder: intArray(sp.traversalOrderArray()), blockMap: intArray(sp.blockMapArray()), dimMetadata: dims };
+        reserve(data.byteLength / elemBytes, `tensor #${i} '${name}'`, name, extra.dataOffset);
         extra.sparseValues = decodeData(data, t.type(), data.byteLength / elemBytes, tensorFail);
       } else {
         const expected = elementCount(shape) * elemBytes;
@@ -217,6 +229,7 @@ function readVerified(input: Uint8Array, file: string): Graph {
             { tensor: name, offset: extra.dataOffset },
           );
         }
+        reserve(elementCount(shape), `tensor #${i} '${name}'`, name, extra.dataOffset);
         tensor.data = decodeData(data, t.type(), elementCount(shape), tensorFail);
       }
     }
@@ -261,7 +274,11 @@ function readVerified(input: Uint8Array, file: string): Graph {
       if (!a) throw new UnsupportedOpError(`${opName} with fused activation ${ActivationFunctionType[fn] ?? fn}`, i, file);
       return a;
     };
-    const padding = (p: FbPadding): Padding => (p === FbPadding.VALID ? 'VALID' : 'SAME');
+    const padding = (p: FbPadding): Padding => {
+      if (p === FbPadding.SAME) return 'SAME';
+      if (p === FbPadding.VALID) return 'VALID';
+      return fail('TFLITE_OPTIONS', `${desc}: padding is ${p}, expected SAME (0) or VALID (1)`);
+    };
     const positive = (value: number, what: string): number => {
       if (!Number.isInteger(value) || value < 1) fail('TFLITE_OPTIONS', `${desc}: ${what} is ${value}, expected a positive integer`);
       return value;
@@ -285,6 +302,7 @@ function readVerified(input: Uint8Array, file: string): Graph {
         let values: Float32Array | Int32Array;
         if (code === BuiltinOperator.DENSIFY) {
           if (!srcExtra.sparsity || !srcExtra.sparseValues) throw new UnsupportedOpError(`DENSIFY of '${src.name}', which is not a constant sparse tensor`, i, file);
+          reserve(elementCount(src.shape), `${desc} of '${src.name}' [${src.shape.join(',')}]`, src.name, srcExtra.dataOffset);
           try {
             values = densify(src.shape, srcExtra.sparsity, srcExtra.sparseValues);
           } catch (err) {
@@ -296,6 +314,7 @@ function readVerified(input: Uint8Array, file: string): Graph {
         } else {
           if (!src.data) throw new UnsupportedOpError(`DEQUANTIZE of '${src.name}', which is not constant (runtime dequantization)`, i, file);
           if (out.dtype !== 'float32') fail('TFLITE_DTYPE', `${desc}: output '${out.name}' is ${out.dtype}, expected float32`, { tensor: out.name });
+          reserve(src.data.length, `${desc} of '${src.name}'`, src.name, srcExtra.dataOffset);
           out.data = dequantize(src, srcExtra, (msg) => fail('TFLITE_QUANTIZATION', `${desc}: input '${src.name}': ${msg}`, { tensor: src.name }));
         }
         if (out.data.length !== elementCount(out.shape)) {
@@ -311,6 +330,13 @@ function readVerified(input: Uint8Array, file: string): Graph {
       case BuiltinOperator.DEPTHWISE_CONV_2D: {
         const hasBias = rawInputs.length >= 3 && rawInputs[2] !== -1;
         const inputs = hasBias ? dataInputs(0, 1, 2) : dataInputs(0, 1);
+        // The IR promises filter [O,KH,KW,I] / [1,KH,KW,C*M] and bias [O]; emitters read the shapes as such.
+        const filter = tensors[inputs[1]!]!;
+        const filterOk = filter.shape.length === 4 && (code === BuiltinOperator.CONV_2D || filter.shape[0] === 1);
+        const bias = hasBias ? tensors[inputs[2]!]! : undefined;
+        if (!filterOk || (bias && (bias.shape.length !== 1 || bias.shape[0] !== filter.shape[code === BuiltinOperator.CONV_2D ? 0 : 3]))) {
+          fail('TFLITE_SHAPE', `${desc}: filter '${filter.name}' [${filter.shape.join(',')}]${bias ? ` and bias '${bias.name}' [${bias.shape.join(',')}]` : ''} do not fit ${code === BuiltinOperator.CONV_2D ? '[O,KH,KW,I] and [O]' : '[1,KH,KW,C*M] and [C*M]'}`, { tensor: filter.name });
+        }
         if (code === BuiltinOperator.CONV_2D) {
           const o = options(BuiltinOptions.Conv2DOptions, Conv2DOptions, true)!;
           ops.push({
@@ -362,6 +388,11 @@ function readVerified(input: Uint8Array, file: string): Graph {
           fail('TFLITE_OPERAND', `${desc}: paddings [${flat.join(',')}] must hold ${x.shape.length} non-negative [before, after] pairs for input '${x.name}'`);
         }
         const paddings = x.shape.map((_, d) => [flat[2 * d]!, flat[2 * d + 1]!] as const);
+        // Like RESHAPE: the lifted operand must agree with the declared output (consumers size buffers from either).
+        const padded = x.shape.map((d, k) => d + paddings[k]![0] + paddings[k]![1]);
+        if (out.shape.length > 0 && padded.join(',') !== out.shape.join(',')) {
+          fail('TFLITE_SHAPE', `${desc}: paddings [${flat.join(',')}] give [${padded.join(',')}], output '${out.name}' is declared [${out.shape.join(',')}]`, { tensor: out.name });
+        }
         ops.push({ ...base, type: 'PAD', inputs: [x.index], paddings });
         break;
       }
@@ -409,6 +440,9 @@ function readVerified(input: Uint8Array, file: string): Graph {
         const o = options(BuiltinOptions.ResizeBilinearOptions, ResizeBilinearOptions, false);
         const size = constInt(1, 'size');
         if (size.length !== 2 || size.some((s) => s < 1)) fail('TFLITE_OPERAND', `${desc}: size [${size.join(',')}] must be two positive integers [height, width]`);
+        if (out.shape.length > 0 && (out.shape.length !== 4 || out.shape[1] !== size[0] || out.shape[2] !== size[1])) {
+          fail('TFLITE_SHAPE', `${desc}: size [${size.join(',')}] differs from output '${out.name}' shape [${out.shape.join(',')}]`, { tensor: out.name });
+        }
         ops.push({
           ...base,
           type: 'RESIZE_BILINEAR',

@@ -30,8 +30,12 @@ interface Table {
   readonly what: string;
 }
 
+/** Table and vector bytes a walk may visit, as a multiple of the file size (see Verifier.account). */
+const VISIT_BUDGET_FACTOR = 8;
+
 class Verifier {
   private readonly view: DataView;
+  private visited = 0;
   constructor(
     private readonly bytes: Uint8Array,
     private readonly file: string,
@@ -53,6 +57,21 @@ class Verifier {
     }
   }
 
+  // Offsets may share one table or vector many times over (a 160 KB file can name a 20000-entry shape
+  // 20000 times), and the reader materializes every visit: bound the total. Honest files visit each
+  // byte once (vtables, which are legitimately shared, are not counted).
+  account(bytes: number, what: string, pos: number): void {
+    this.visited += bytes;
+    const budget = VISIT_BUDGET_FACTOR * this.bytes.byteLength;
+    if (this.visited > budget) {
+      throw new TfliteFormatError(
+        'TFLITE_TOO_LARGE',
+        `${this.file}: ${what} at byte offset ${pos}: tables and vectors reached through shared offsets exceed ${budget} bytes (${VISIT_BUDGET_FACTOR}x the file size)`,
+        { file: this.file, offset: pos },
+      );
+    }
+  }
+
   u32(pos: number, what: string): number {
     this.range(pos, 4, what);
     return this.view.getUint32(pos, true);
@@ -69,6 +88,7 @@ class Verifier {
     this.range(vtable, vtableSize, `${what} vtable`);
     if (size < 4) this.fail(what, pos, `expected a table size >= 4, got ${size}`);
     this.range(pos, size, what);
+    this.account(size, what, pos);
     return { pos, vtable, vtableSize, size, what };
   }
 
@@ -109,6 +129,7 @@ class Verifier {
     if (pos % 4 !== 0 || (pos + 4) % elemSize !== 0) this.fail(`${t.what}.${name}`, pos, `expected a vector aligned to ${Math.max(4, elemSize)} bytes`);
     const length = this.u32(pos, `${t.what}.${name} length`);
     this.range(pos + 4, length * elemSize, `${t.what}.${name} (${length} x ${elemSize} bytes)`);
+    this.account(4 + length * elemSize, `${t.what}.${name}`, pos);
     return { start: pos + 4, length };
   }
 

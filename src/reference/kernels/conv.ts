@@ -21,6 +21,8 @@ export interface ConvFilter {
   readonly inC: number;
   readonly outC: number;
   readonly hwio: Float64Array;
+  /** Every weight finite: only then may a zero input be skipped (0 * Inf is NaN in TFLite). */
+  readonly finite: boolean;
 }
 
 export function prepareConvFilter(data: ArrayLike<number>, shape: readonly number[]): ConvFilter {
@@ -36,13 +38,13 @@ export function prepareConvFilter(data: ArrayLike<number>, shape: readonly numbe
       }
     }
   }
-  return { kh, kw, inC, outC, hwio };
+  return { kh, kw, inC, outC, hwio, finite: hwio.every(Number.isFinite) };
 }
 
 export function conv2d(x: F64Tensor, filter: ConvFilter, bias: Float64Array | null, p: WindowParams): F64Tensor {
   expectRank(x, 4, 'CONV_2D input');
   const [n, h, w, c] = x.shape as [number, number, number, number];
-  const { kh, kw, inC, outC, hwio } = filter;
+  const { kh, kw, inC, outC, hwio, finite } = filter;
   if (c !== inC) throw new ReferenceShapeError(`CONV_2D: input has ${c} channels, filter expects ${inC}`);
   if (bias && bias.length !== outC) throw new ReferenceShapeError(`CONV_2D: bias has ${bias.length} values, expected ${outC}`);
   const wy = window1D(h, kh, p.strideH, p.dilationH, p.padding);
@@ -68,7 +70,7 @@ export function conv2d(x: F64Tensor, filter: ConvFilter, bias: Float64Array | nu
             const wb = (ky * kw + kx) * inC * outC;
             for (let i = 0; i < inC; i++) {
               const xv = xd[xb + i]!;
-              if (xv === 0) continue; // common after ReLU; adding 0*w changes nothing
+              if (xv === 0 && finite) continue; // common after ReLU; adding 0*w changes nothing
               const wo = wb + i * outC;
               for (let o = 0; o < outC; o++) out[ob + o]! += xv * hwio[wo + o]!;
             }
