@@ -337,17 +337,21 @@ function readVerified(input: Uint8Array, file: string): Graph {
         if (!filterOk || (bias && (bias.shape.length !== 1 || bias.shape[0] !== filter.shape[code === BuiltinOperator.CONV_2D ? 0 : 3]))) {
           fail('TFLITE_SHAPE', `${desc}: filter '${filter.name}' [${filter.shape.join(',')}]${bias ? ` and bias '${bias.name}' [${bias.shape.join(',')}]` : ''} do not fit ${code === BuiltinOperator.CONV_2D ? '[O,KH,KW,I] and [O]' : '[1,KH,KW,C*M] and [C*M]'}`, { tensor: filter.name });
         }
+        // Both option tables carry the same window geometry fields.
+        const convGeometry = (o: Conv2DOptions | DepthwiseConv2DOptions) => ({
+          padding: padding(o.padding()),
+          strideH: positive(o.strideH(), 'stride_h'),
+          strideW: positive(o.strideW(), 'stride_w'),
+          dilationH: positive(o.dilationHFactor(), 'dilation_h_factor'),
+          dilationW: positive(o.dilationWFactor(), 'dilation_w_factor'),
+        });
         if (code === BuiltinOperator.CONV_2D) {
           const o = options(BuiltinOptions.Conv2DOptions, Conv2DOptions, true)!;
           ops.push({
             ...base,
             type: 'CONV_2D',
             inputs,
-            padding: padding(o.padding()),
-            strideH: positive(o.strideH(), 'stride_h'),
-            strideW: positive(o.strideW(), 'stride_w'),
-            dilationH: positive(o.dilationHFactor(), 'dilation_h_factor'),
-            dilationW: positive(o.dilationWFactor(), 'dilation_w_factor'),
+            ...convGeometry(o),
             activation: activation(o.fusedActivationFunction()),
           });
         } else {
@@ -362,11 +366,7 @@ function readVerified(input: Uint8Array, file: string): Graph {
             ...base,
             type: 'DEPTHWISE_CONV_2D',
             inputs,
-            padding: padding(o.padding()),
-            strideH: positive(o.strideH(), 'stride_h'),
-            strideW: positive(o.strideW(), 'stride_w'),
-            dilationH: positive(o.dilationHFactor(), 'dilation_h_factor'),
-            dilationW: positive(o.dilationWFactor(), 'dilation_w_factor'),
+            ...convGeometry(o),
             depthMultiplier: outC! / inC!,
             activation: activation(o.fusedActivationFunction()),
           });
