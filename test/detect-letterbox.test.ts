@@ -120,3 +120,82 @@ describe('letterboxRgb', () => {
     expect(Math.abs(b.y - 130)).toBeLessThan(1.6);
   });
 });
+
+/** A smooth bright Gaussian blob (sigma in source pixels) centred at (cx, cy) in 0-based pixel coordinates, on black. */
+function gaussianBlob(width: number, height: number, cx: number, cy: number, sigma: number): RgbImage {
+  const data = new Uint8Array(width * height * 3);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const v = Math.round(250 * Math.exp(-((x - cx) ** 2 + (y - cy) ** 2) / (2 * sigma * sigma)));
+      data.fill(v, (y * width + x) * 3, (y * width + x) * 3 + 3);
+    }
+  }
+  return { data, width, height };
+}
+
+/** Intensity-weighted centroid of the red channel, in 0-based pixel coordinates (pixel centres at integers). */
+function centroid(img: RgbImage): { x: number; y: number } {
+  let s = 0, sx = 0, sy = 0;
+  for (let y = 0; y < img.height; y++) {
+    for (let x = 0; x < img.width; x++) {
+      const v = img.data[(y * img.width + x) * 3]!;
+      s += v; sx += v * x; sy += v * y;
+    }
+  }
+  return { x: sx / s, y: sy / s };
+}
+
+describe('letterboxRgb resamples on the transform mapping (blob centroids, enlarging and shrinking)', () => {
+  // The blob's centroid in the 128x128 model image, taken back through modelToImage (pixel centre
+  // i <-> continuous i + 0.5), must land on its centroid in the source. Resampling keeps a smooth
+  // blob's centroid, so any offset is the resampler's. The bound is 0.02 model pixels: 8-bit rounding
+  // moves a centroid by up to ~0.01 model px; an off-centre upsampler is off by ~0.5 model px
+  // (0.25 source px at 2x). For enlarging that is at most 0.02 source px (well under 0.05); for
+  // shrinking, up to 0.1 source px at 640x480 (one model pixel is 5 source pixels there).
+  const CASES: [string, number, number][] = [
+    ['enlarge 64x64 (2x)', 64, 64],
+    ['enlarge 100x80 (1.28x)', 100, 80],
+    ['enlarge 50x90 (1.42x)', 50, 90],
+    ['enlarge 127x127 (1.008x)', 127, 127],
+    ['shrink 640x480', 640, 480],
+    ['shrink 300x500', 300, 500],
+    ['shrink 192x128', 192, 128],
+  ];
+  for (const [name, w, h] of CASES) {
+    it(`${name}: mapped-back centroid within 0.02 model px of the source centroid`, async () => {
+      const t = computeLetterbox(w, h, 128, 128);
+      const sx = t.resizedWidth / w, sy = t.resizedHeight / h;
+      // Wide enough to be well sampled on both grids: at least 3 source px and 2.5 model px.
+      const sigma = Math.max(3, 2.5 / Math.min(sx, sy));
+      for (let k = 0; k < 9; k++) {
+        // Sub-pixel centres spread over the middle of the image, off its symmetry axes.
+        const cx = (0.35 + 0.3 * ((k * 0.618) % 1)) * w + 0.13;
+        const cy = (0.35 + 0.3 * ((k * 0.414) % 1)) * h - 0.29;
+        const src = gaussianBlob(w, h, cx, cy, sigma);
+        const want = centroid(src);
+        const { image, transform } = await letterboxRgb(src, 128, 128);
+        expect(transform).toEqual(t);
+        const c = centroid(image);
+        const back = modelToImage(transform, (c.x + 0.5) / 128, (c.y + 0.5) / 128);
+        const dx = back.x - 0.5 - want.x, dy = back.y - 0.5 - want.y;
+        expect(Math.abs(dx * sx), `dx ${dx.toFixed(4)} source px for the blob at (${cx.toFixed(2)}, ${cy.toFixed(2)})`).toBeLessThan(0.02);
+        expect(Math.abs(dy * sy), `dy ${dy.toFixed(4)} source px for the blob at (${cx.toFixed(2)}, ${cy.toFixed(2)})`).toBeLessThan(0.02);
+      }
+    });
+  }
+
+  it('enlarges 2x with bilinear taps at (i + 0.5) / 2 - 0.5, clamped at the edges', async () => {
+    // 2x1 -> 4x2: the output samples source x = -0.25 (clamped to 0), 0.25, 0.75, 1.25 (clamped to 1).
+    const src: RgbImage = { data: Uint8Array.from([0, 100, 200, 200, 100, 0]), width: 2, height: 1 };
+    const { image, transform } = await letterboxRgb(src, 4, 2);
+    expect(transform).toMatchObject({ resizedWidth: 4, resizedHeight: 2, padLeft: 0, padTop: 0 });
+    const row = [0, 0, 0, 0].map((_, x) => Array.from(image.data.subarray(x * 3, x * 3 + 3)));
+    expect(row).toEqual([
+      [0, 100, 200],
+      [50, 100, 150],
+      [150, 100, 50],
+      [200, 100, 0],
+    ]);
+    expect(Array.from(image.data.subarray(12, 24))).toEqual(Array.from(image.data.subarray(0, 12)));
+  });
+});

@@ -9,6 +9,12 @@
 //    warps with a constant-0 border on the 8-bit pixels and only then maps [0,255] to [-1,1].
 //  - The transform records the actual resized size, so the rounding of round(w*s) is exact in both
 //    directions (x and y scales may differ by that rounding).
+//  - Resampling follows the transform's own mapping, pixel centres to pixel centres: output pixel x_d
+//    (0-based, inside the scaled area) samples the source at x_s = (x_d + 0.5) * w / round(w*s) - 0.5.
+//    Shrinking uses sharp (its reduce is centred that way and antialiases). Enlarging does not: sharp's
+//    upsampler puts the content about half an output pixel off that mapping (0.25 source px at 2x),
+//    so an image smaller than the model input is enlarged here with separable bilinear interpolation
+//    on exactly that mapping, clamped at the image edges (test/detect-letterbox.test.ts measures both).
 import sharp from 'sharp';
 import type { RgbImage } from '../image/pixels.js';
 
@@ -74,6 +80,10 @@ export function imageToModel(t: LetterboxTransform, x: number, y: number): { u: 
 export async function letterboxRgb(image: RgbImage, targetWidth: number, targetHeight: number): Promise<{ image: RgbImage; transform: LetterboxTransform }> {
   const transform = computeLetterbox(image.width, image.height, targetWidth, targetHeight);
   if (transform.identity) return { image, transform };
+  // s > 1 rounds both sides up or equal and s < 1 both down or equal, so this is "no side shrinks".
+  if (transform.resizedWidth > image.width || transform.resizedHeight > image.height) {
+    return { image: { data: enlargeBilinear(image, transform), width: targetWidth, height: targetHeight }, transform };
+  }
   const { data, info } = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })
     .resize(transform.resizedWidth, transform.resizedHeight, { fit: 'fill', kernel: 'linear' })
     .extend({
@@ -89,4 +99,52 @@ export async function letterboxRgb(image: RgbImage, targetWidth: number, targetH
     throw new Error(`letterbox: sharp produced ${info.width}x${info.height}x${info.channels}, expected ${targetWidth}x${targetHeight}x3`);
   }
   return { image: { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height }, transform };
+}
+
+/** Two-tap bilinear weights along one axis: output i samples the source at (i + 0.5) * n / m - 0.5, clamped to [0, n-1]. */
+function taps(n: number, m: number): { lo: Int32Array; hi: Int32Array; frac: Float64Array } {
+  const lo = new Int32Array(m), hi = new Int32Array(m), frac = new Float64Array(m);
+  const step = n / m;
+  for (let i = 0; i < m; i++) {
+    const s = Math.min(n - 1, Math.max(0, (i + 0.5) * step - 0.5));
+    const s0 = Math.floor(s);
+    lo[i] = s0;
+    hi[i] = Math.min(s0 + 1, n - 1);
+    frac[i] = s - s0;
+  }
+  return { lo, hi, frac };
+}
+
+/**
+ * Enlarge to the transform's resized size with separable bilinear interpolation on the transform's
+ * pixel-centre mapping, written straight into the black target canvas. Only used when no side shrinks
+ * (bilinear does not antialias), so the source is at most the target size.
+ */
+function enlargeBilinear(image: RgbImage, t: LetterboxTransform): Uint8Array {
+  const { width: w, height: h, data: src } = image;
+  const rw = t.resizedWidth, rh = t.resizedHeight;
+  const out = new Uint8Array(t.targetWidth * t.targetHeight * 3);
+  const xt = taps(w, rw), yt = taps(h, rh);
+  // Horizontal pass: every source row resampled to rw pixels.
+  const rows = new Float64Array(h * rw * 3);
+  for (let y = 0; y < h; y++) {
+    const srow = y * w * 3, drow = y * rw * 3;
+    for (let x = 0; x < rw; x++) {
+      const a = srow + xt.lo[x]! * 3, b = srow + xt.hi[x]! * 3, f = xt.frac[x]!, d = drow + x * 3;
+      for (let c = 0; c < 3; c++) {
+        const va = src[a + c]!;
+        rows[d + c] = va + (src[b + c]! - va) * f;
+      }
+    }
+  }
+  // Vertical pass, rounded to 8 bits into the scaled area of the canvas.
+  for (let y = 0; y < rh; y++) {
+    const a = yt.lo[y]! * rw * 3, b = yt.hi[y]! * rw * 3, f = yt.frac[y]!;
+    const d = ((t.padTop + y) * t.targetWidth + t.padLeft) * 3;
+    for (let i = 0; i < rw * 3; i++) {
+      const va = rows[a + i]!;
+      out[d + i] = Math.round(va + (rows[b + i]! - va) * f);
+    }
+  }
+  return out;
 }
