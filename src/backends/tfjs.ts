@@ -18,6 +18,7 @@ import { BackendUnavailableError, InputImageError } from '../errors.js';
 import { detectorOutputs, imageInput } from '../ir/graph.js';
 import { tfjsFileHandler, tfjsMemoryHandler } from '../emit/tfjs/io.js';
 import { INPUT_NAME, OUTPUT_NAMES } from '../emit/tfjs/emit.js';
+import { installedPackageVersion } from '../version.js';
 import type { Availability, Backend, BackendFactory, BackendName, ImageBatch, ModelSource, RawOutputs } from './backend.js';
 
 const require = createRequire(import.meta.url);
@@ -228,12 +229,7 @@ function probeTfjsNode(): Promise<Availability> {
 }
 
 function tfjsNodeVersion(): string {
-  try {
-    const pkg = require(`${TFJS_NODE}/package.json`) as { version: string };
-    return `${TFJS_NODE} ${pkg.version} (${coreVersions})`;
-  } catch {
-    return `${TFJS_NODE} unknown (${coreVersions})`;
-  }
+  return `${TFJS_NODE} ${installedPackageVersion(TFJS_NODE) ?? 'unknown'} (${coreVersions})`;
 }
 
 export const tfjsNodeBackend: BackendFactory = makeFactory(

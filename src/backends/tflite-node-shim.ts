@@ -32,6 +32,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import vm from 'node:vm';
+import { installedPackageVersion } from '../version.js';
 import type { TFLiteWebModelRunner, TFLiteWebModelRunnerOptions } from '@tensorflow/tfjs-tflite';
 
 const require = createRequire(import.meta.url);
@@ -48,8 +49,7 @@ export function tfliteWasmDir(): string {
 }
 
 export function tflitePackageVersion(): string {
-  const pkg = JSON.parse(readFileSync(path.join(tflitePackageDir(), 'package.json'), 'utf8')) as { version: string };
-  return pkg.version;
+  return installedPackageVersion('@tensorflow/tfjs-tflite') ?? 'unknown';
 }
 
 /** The files the shim actually served (for reports). */
