@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { RawOutputs } from '../src/backends/backend.js';
 import { compareDetections, compareOutputs, DEFAULT_TOLERANCES, fmt } from '../src/verify/compare.js';
 import type { DetectionRecord } from '../src/verify/report-types.js';
-import { mulberry32 } from '../src/verify/inputs.js';
+import { mulberry32 } from '../src/util/random.js';
 
 const A = 896;
 const C = 16;

@@ -6,7 +6,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { InputImageError } from '../src/errors.js';
 import { seedDir } from '../src/fixtures.js';
 import { getPreset } from '../src/presets/index.js';
-import { loadTfjsModelsFace, loadVerifyInputs, mulberry32, prepareInputs, randomImage, TFJS_FACE_NAME } from '../src/verify/inputs.js';
+import { loadTfjsModelsFace, loadVerifyInputs, prepareInputs, randomImage, TFJS_FACE_NAME } from '../src/verify/inputs.js';
+import { mulberry32 } from '../src/util/random.js';
 
 const tmp: string[] = [];
 afterAll(async () => {

@@ -11,9 +11,6 @@ import type { Preset } from '../presets/types.js';
 import { mulberry32 } from '../util/random.js';
 import type { InputKind } from './report-types.js';
 
-// The tests (verify-inputs, verify-compare) import the generator from here.
-export { mulberry32 };
-
 export interface VerifyInput {
   /** Stable name used in reports and failure messages, e.g. '3faces.png', 'random-2'. */
   readonly name: string;
