@@ -1,18 +1,12 @@
 // CONV_2D and DEPTHWISE_CONV_2D with TFLite's semantics (reference_ops Conv / DepthwiseConv):
 // NHWC input, SAME/VALID padding from ./padding.ts, dilation, bias, fused activation.
 // Loops run over flat Float64Arrays with the output channel innermost so the hot loop is contiguous.
-import type { Activation, Padding } from '../../ir/graph.js';
+import type { Conv2DOp } from '../../ir/graph.js';
 import { applyActivation, expectRank, ReferenceShapeError, type F64Tensor } from '../tensor.js';
 import { window1D } from './padding.js';
 
-export interface WindowParams {
-  readonly padding: Padding;
-  readonly strideH: number;
-  readonly strideW: number;
-  readonly dilationH: number;
-  readonly dilationW: number;
-  readonly activation: Activation;
-}
+/** The window attributes a conv kernel reads, as the IR's op records carry them. */
+export type WindowParams = Pick<Conv2DOp, 'padding' | 'strideH' | 'strideW' | 'dilationH' | 'dilationW' | 'activation'>;
 
 /** A conv filter rearranged from TFLite's [O,KH,KW,I] to [KH,KW,I,O] (output channel innermost). */
 export interface ConvFilter {

@@ -1,17 +1,11 @@
 // MAX_POOL_2D as TFLite's reference kernel: the window is clipped to the input, so padded cells are
 // ignored (never compared as zeros), then the fused activation clamps.
-import type { Activation, Padding } from '../../ir/graph.js';
+import type { MaxPool2DOp } from '../../ir/graph.js';
 import { applyActivation, expectRank, type F64Tensor } from '../tensor.js';
 import { window1D } from './padding.js';
 
-export interface PoolParams {
-  readonly padding: Padding;
-  readonly strideH: number;
-  readonly strideW: number;
-  readonly filterH: number;
-  readonly filterW: number;
-  readonly activation: Activation;
-}
+/** The attributes the pool kernel reads, as the IR's MAX_POOL_2D record carries them. */
+export type PoolParams = Pick<MaxPool2DOp, 'padding' | 'strideH' | 'strideW' | 'filterH' | 'filterW' | 'activation'>;
 
 export function maxPool2d(x: F64Tensor, p: PoolParams): F64Tensor {
   expectRank(x, 4, 'MAX_POOL_2D input');
