@@ -10,7 +10,7 @@ import { findTorchPython, PTH_FILE, pythonCandidates, TORCH_HELPER, torchBackend
 import { emitTorch } from '../src/emit/torch/emit.js';
 import { pickle, py } from '../src/emit/torch/pickle.js';
 import { writeStoredZip } from '../src/emit/torch/zip.js';
-import { BackendUnavailableError, InputImageError, ToolkitError } from '../src/errors.js';
+import { ArtifactIntegrityError, BackendUnavailableError, InputImageError, ToolkitError } from '../src/errors.js';
 import { SEED_PHOTOS, seedDir } from '../src/fixtures.js';
 import type { Graph } from '../src/ir/graph.js';
 import { decodeRgb, toModelBatch } from '../src/image/pixels.js';
@@ -162,15 +162,12 @@ describe.skipIf(!HAS_TORCH)(`torch backend with Python + torch${PY_SKIP}`, () =>
       }
     });
 
-    it('emits the .pth at load when the artifact is missing, with identical results', async () => {
-      const backend = await torchBackend.load(await source(PRESETS.short_range, graph, path.join(dir, 'missing')));
-      try {
-        expect(backend.artifact).toMatch(/emitted from face_detection_short_range\.tflite/);
-        const out = await backend.run(photos[0]!);
-        expect(relErr(out, runReference(graph, photos[0]!)).rel).toBeLessThanOrEqual(1e-4);
-      } finally {
-        await backend.dispose();
-      }
+    it('refuses to load when the converted .pth is missing, naming the file, like every other backend', async () => {
+      const missing = path.join(dir, 'missing');
+      const err = await torchBackend.load(await source(PRESETS.short_range, graph, missing)).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ArtifactIntegrityError);
+      expect((err as ArtifactIntegrityError).code).toBe('ARTIFACT_MISSING');
+      expect((err as Error).message).toContain(path.join(missing, 'blazeface.pth'));
     });
 
     it("the module with the seed's own front weights scores the photos as the seed did (faces in 1 and 3, none in 4)", async () => {

@@ -7,8 +7,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { emitTorch } from '../emit/torch/emit.js';
-import { BackendUnavailableError, InputImageError, ToolkitError } from '../errors.js';
+import { ArtifactIntegrityError, BackendUnavailableError, InputImageError, ToolkitError } from '../errors.js';
 import { REPO_ROOT } from '../fixtures.js';
 import { imageInput } from '../ir/graph.js';
 import type { Availability, Backend, BackendFactory, ImageBatch, ModelSource, RawOutputs } from './backend.js';
@@ -236,12 +235,9 @@ export const torchBackend: BackendFactory = {
       pth = onDisk;
       artifact = onDisk;
     } else {
-      // No converted artifact yet: emit it from the graph, as `convert` would.
-      tempDir = await mkdtemp(path.join(tmpdir(), 'blazeface-torch-'));
-      pth = path.join(tempDir, PTH_FILE);
-      await writeFile(pth, emitTorch(source.graph, preset));
-      artifact = `in-memory ${PTH_FILE} emitted from ${source.graph.source.fileName}`;
-      notes.push(`${onDisk} not found: emitted from the graph at load`);
+      // Like every other backend: run the converted artifact or nothing, so a report never vouches for
+      // a file that was not shipped.
+      throw new ArtifactIntegrityError('ARTIFACT_MISSING', `${onDisk}: no PyTorch artifact (run \`npm run convert\` first)`, { file: onDisk });
     }
     const cleanup = async (): Promise<void> => {
       if (tempDir) await rm(tempDir, { recursive: true, force: true });
