@@ -3,9 +3,9 @@
 // Both packages expose onnxruntime-common's InferenceSession/Tensor API; only loading differs.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ArtifactIntegrityError, InputImageError, ToolkitError } from '../errors.js';
-import { imageInput } from '../ir/graph.js';
+import { ArtifactIntegrityError, ToolkitError } from '../errors.js';
 import type { Backend, BackendName, ImageBatch, ModelSource, RawOutputs } from './backend.js';
+import { checkImageBatch } from './batch.js';
 
 /** Names fixed by the ONNX emitter (src/emit/onnx/emit.ts). */
 const INPUT = 'input';
@@ -83,7 +83,6 @@ export async function createOrtBackend(opts: {
       throw new ArtifactIntegrityError('ONNX_SIGNATURE', `${artifact}: ${what} are [${names.join(', ')}], expected [${want.join(', ')}]`, { file: artifact });
     }
   }
-  const [, h, w, c] = imageInput(opts.source.graph).shape;
   let disposed = false;
   return {
     name: opts.name,
@@ -92,11 +91,8 @@ export async function createOrtBackend(opts: {
     notes: opts.notes,
     async run(batch: ImageBatch): Promise<RawOutputs> {
       if (disposed) throw new ToolkitError('BACKEND_DISPOSED', `${artifact}: ${opts.name} backend used after dispose()`, { file: artifact });
-      const [n, bh, bw, bc] = batch.shape;
-      if (bh !== h || bw !== w || bc !== c || batch.data.length !== n * bh * bw * bc || n < 1) {
-        throw new InputImageError('BATCH_SHAPE', `${opts.name}: batch [${batch.shape.join(',')}] (${batch.data.length} values) does not fit the model input [N,${h},${w},${c}]`);
-      }
-      const input = new opts.ort.Tensor('float32', batch.data, [n, bh, bw, bc]);
+      const n = checkImageBatch(opts.source.graph, batch, `${opts.name} (${artifact})`);
+      const input = new opts.ort.Tensor('float32', batch.data, [...batch.shape]);
       const results = await session.run({ [INPUT]: input });
       const reg = float32Output(results[REGRESSORS], REGRESSORS, n, artifact);
       const cls = float32Output(results[CLASSIFICATORS], CLASSIFICATORS, n, artifact);

@@ -14,11 +14,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import { loadGraphModel, version_converter, type GraphModel } from '@tensorflow/tfjs-converter';
 import { version_cpu } from '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths, version_wasm } from '@tensorflow/tfjs-backend-wasm';
-import { BackendUnavailableError, InputImageError } from '../errors.js';
-import { detectorOutputs, imageInput } from '../ir/graph.js';
+import { BackendUnavailableError } from '../errors.js';
+import { detectorOutputs } from '../ir/graph.js';
 import { tfjsFileHandler, tfjsMemoryHandler } from '../emit/tfjs/io.js';
 import { INPUT_NAME, OUTPUT_NAMES } from '../emit/tfjs/emit.js';
 import { installedPackageVersion } from '../version.js';
+import { checkImageBatch } from './batch.js';
 import type { Availability, Backend, BackendFactory, BackendName, ImageBatch, ModelSource, RawOutputs } from './backend.js';
 
 const require = createRequire(import.meta.url);
@@ -94,21 +95,13 @@ class TfjsGraphModelBackend implements Backend {
   }
 
   async run(batch: ImageBatch): Promise<RawOutputs> {
-    const input = imageInput(this.source.graph);
-    const [n, h, w, c] = batch.shape;
-    const [, eh, ew, ec] = input.shape;
-    if (h !== eh || w !== ew || c !== ec || n < 1 || batch.data.length !== n * h * w * c) {
-      throw new InputImageError(
-        'BATCH_SHAPE',
-        `${this.name}: batch [${batch.shape.join(',')}] with ${batch.data.length} values does not fit input [N,${eh},${ew},${ec}] of ${this.source.preset.name}`,
-      );
-    }
+    const n = checkImageBatch(this.source.graph, batch, `${this.name} (${this.source.preset.name})`);
     const outs = detectorOutputs(this.source.graph);
     const numAnchors = outs.regressors.shape[1]!;
     const numCoords = outs.regressors.shape[2]!;
     return serialized(async () => {
       await activate(this.runtime.tfBackend, this.name);
-      const x = tf.tensor4d(batch.data, [n, h, w, c], 'float32');
+      const x = tf.tensor4d(batch.data, [...batch.shape], 'float32');
       let results: tf.Tensor[] = [];
       try {
         results = this.model.execute({ [INPUT_NAME]: x }, [...OUTPUT_NAMES]) as tf.Tensor[];

@@ -4,9 +4,10 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { TFLiteWebModelRunner, TFLiteWebModelRunnerTensorInfo } from '@tensorflow/tfjs-tflite';
-import { BackendUnavailableError, InputImageError, ToolkitError } from '../errors.js';
+import { BackendUnavailableError, ToolkitError } from '../errors.js';
 import { detectorOutputs, elementCount } from '../ir/graph.js';
 import type { Backend, BackendFactory, ImageBatch, ModelSource, RawOutputs } from './backend.js';
+import { checkImageBatch } from './batch.js';
 import { createTfliteRunner, tflitePackageDir, tflitePackageVersion, tfliteShimInfo, tfliteWasmDir } from './tflite-node-shim.js';
 
 function shapeOf(info: TFLiteWebModelRunnerTensorInfo): number[] {
@@ -96,19 +97,7 @@ export const tfliteBackend: BackendFactory = {
       ],
       async run(batch: ImageBatch): Promise<RawOutputs> {
         if (disposed) throw new ToolkitError('BACKEND_DISPOSED', `${file}: tflite backend used after dispose()`);
-        const [n, bh, bw, bc] = batch.shape;
-        if (batch.shape.length !== 4 || !Number.isInteger(n) || n < 1 || bh !== h || bw !== w || bc !== c) {
-          throw new InputImageError(
-            'BATCH_SHAPE',
-            `${file}: input batch has shape [${batch.shape.join(',')}], model input '${input.name}' expects [N,${h},${w},${c}] with N >= 1`,
-            { file },
-          );
-        }
-        if (batch.data.length !== n * plane) {
-          throw new InputImageError('BATCH_DATA_LENGTH', `${file}: input batch [${batch.shape.join(',')}] needs ${n * plane} values, got ${batch.data.length}`, {
-            file,
-          });
-        }
+        const n = checkImageBatch(source.graph, batch, `tflite (${file})`);
         const regressors = new Float32Array(n * regSize);
         const classificators = new Float32Array(n * clsSize);
         for (let b = 0; b < n; b++) {

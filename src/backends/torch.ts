@@ -7,10 +7,10 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ArtifactIntegrityError, BackendUnavailableError, InputImageError, ToolkitError } from '../errors.js';
+import { ArtifactIntegrityError, BackendUnavailableError, ToolkitError } from '../errors.js';
 import { REPO_ROOT } from '../fixtures.js';
-import { imageInput } from '../ir/graph.js';
 import type { Availability, Backend, BackendFactory, ImageBatch, ModelSource, RawOutputs } from './backend.js';
+import { checkImageBatch } from './batch.js';
 
 /** The helper script, shipped with the package. */
 export const TORCH_HELPER = path.join(REPO_ROOT, 'python', 'blazeface_torch.py');
@@ -255,7 +255,6 @@ export const torchBackend: BackendFactory = {
       });
     }
     notes.push('one helper process, batches of any N sent over a pipe');
-    const [, h, w, c] = imageInput(source.graph).shape;
     return {
       name: 'torch',
       version: py.torchVersion,
@@ -263,10 +262,7 @@ export const torchBackend: BackendFactory = {
       notes,
       run: async (batch) => {
         // The helper reads exactly N*H*W*C floats after the header: a mismatch would hang it or desync the pipe.
-        const [n, bh, bw, bc] = batch.shape;
-        if (batch.shape.length !== 4 || !Number.isInteger(n) || n < 1 || bh !== h || bw !== w || bc !== c || batch.data.length !== n * bh * bw * bc) {
-          throw new InputImageError('BATCH_SHAPE', `torch: batch [${batch.shape.join(',')}] (${batch.data.length} values) does not fit the model input [N,${h},${w},${c}] of ${artifact}`);
-        }
+        checkImageBatch(source.graph, batch, `torch (${artifact})`);
         return helper.run(batch);
       },
       async dispose() {

@@ -2,7 +2,8 @@
 // with the odd pixel bottom/right, fused activations). Independent of every emitter: it reads only
 // the IR and its own kernels (./kernels), so agreement with it is evidence, not an echo.
 import type { ImageBatch, RawOutputs } from '../backends/backend.js';
-import { InputImageError, ToolkitError, UnsupportedOpError } from '../errors.js';
+import { checkImageBatch } from '../backends/batch.js';
+import { ToolkitError, UnsupportedOpError } from '../errors.js';
 import { detectorOutputs, imageInput, type Graph, type Op, type Tensor } from '../ir/graph.js';
 import { conv2d, depthwiseConv2d, prepareConvFilter, type ConvFilter } from './kernels/conv.js';
 import { add, relu } from './kernels/elementwise.js';
@@ -127,31 +128,9 @@ function checkShape(graph: Graph, op: Op, t: Tensor, got: readonly number[], bat
   }
 }
 
-function validateBatch(graph: Graph, batch: ImageBatch): { input: Tensor; n: number } {
-  const input = imageInput(graph);
-  const [, h, w, c] = input.shape;
-  const file = graph.source.fileName;
-  const s = batch.shape;
-  const n = s[0];
-  if (s.length !== 4 || !Number.isInteger(n) || n < 1 || s[1] !== h || s[2] !== w || s[3] !== c) {
-    throw new InputImageError(
-      'BATCH_SHAPE',
-      `${file}: input batch has shape [${s.join(',')}], model input '${input.name}' expects [N,${h},${w},${c}] with N >= 1`,
-      { file },
-    );
-  }
-  if (batch.data.length !== n * h! * w! * c!) {
-    throw new InputImageError(
-      'BATCH_DATA_LENGTH',
-      `${file}: input batch [${s.join(',')}] needs ${n * h! * w! * c!} values, got ${batch.data.length}`,
-      { file },
-    );
-  }
-  return { input, n };
-}
-
 function execute(graph: Graph, batch: ImageBatch, keepAll: boolean): Map<number, F64Tensor> {
-  const { input, n } = validateBatch(graph, batch);
+  const n = checkImageBatch(graph, batch, graph.source.fileName);
+  const input = imageInput(graph);
   const env = new Env(graph, n);
   env.values.set(input.index, { shape: [...batch.shape], data: Float64Array.from(batch.data) });
   // Without keepAll, an activation is dropped after its last reader (a batch of 4 at 192x192 would

@@ -1,0 +1,24 @@
+// The one check every runtime makes before it runs: an NHWC float32 batch that fits the model's input.
+// A runtime fed the wrong size would fail obscurely, hang (the PyTorch pipe reads exactly N*H*W*C floats)
+// or read past the data, so the mismatch is a typed error naming where it happened.
+import { InputImageError } from '../errors.js';
+import { imageInput, type Graph } from '../ir/graph.js';
+import type { ImageBatch } from './backend.js';
+
+/** Throws InputImageError 'BATCH_SHAPE' unless `batch` is [N,H,W,C] of the graph's input with N >= 1 and N*H*W*C values; returns N. */
+export function checkImageBatch(graph: Graph, batch: ImageBatch, where: string): number {
+  const input = imageInput(graph);
+  const [, h, w, c] = input.shape as [number, number, number, number];
+  const s = batch.shape;
+  const n = s[0];
+  const fits =
+    s.length === 4 && Number.isInteger(n) && n >= 1 && s[1] === h && s[2] === w && s[3] === c && batch.data.length === n * h * w * c;
+  if (!fits) {
+    throw new InputImageError(
+      'BATCH_SHAPE',
+      `${where}: batch [${s.join(',')}] (${batch.data.length} values) does not fit the model input '${input.name}': expects [N,${h},${w},${c}] with N >= 1 and N*${h * w * c} values`,
+      { file: graph.source.fileName },
+    );
+  }
+  return n;
+}
