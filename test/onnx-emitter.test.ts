@@ -14,13 +14,12 @@ import { decodeModel } from '../src/emit/onnx/proto.js';
 import { SEED_PHOTOS, seedDir } from '../src/fixtures.js';
 import { decodeRgb, resizeRgb, toModelBatch, type RgbImage } from '../src/image/pixels.js';
 import type { Graph } from '../src/ir/graph.js';
-import { PRESETS, type PresetName } from '../src/presets/index.js';
+import { PACKAGED_PRESETS, PRESETS } from '../src/presets/index.js';
 import { runReference } from '../src/reference/runtime.js';
 import { resolvePresetModelFile } from '../src/tflite/model-file.js';
 import { readTflite } from '../src/tflite/reader.js';
 import { checkOnnx, parity, pythonOnnxAvailable, seededRandom } from './onnx-helpers.js';
 
-const MODELS: readonly PresetName[] = ['short_range', 'full_range', 'full_range_sparse'];
 const BACKENDS: readonly BackendFactory[] = [onnxruntimeNodeBackend, onnxruntimeWebBackend];
 const TOLERANCE = 1e-4;
 const META = { toolkitVersion: '0.0.0-test' };
@@ -62,7 +61,7 @@ afterAll(() => {
   console.log(`\nONNX emitter summary\n${summary.join('\n')}`);
 });
 
-describe.each(MODELS)('ONNX emitter: %s', (name) => {
+describe.each(PACKAGED_PRESETS)('ONNX emitter: %s', (name) => {
   const preset = PRESETS[name];
   let graph: Graph;
   let source: ModelSource;

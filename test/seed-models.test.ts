@@ -27,7 +27,7 @@ import { Model, TensorType } from '../src/generated/tflite/tflite_generated.js';
 import { decodeRgb, resizeRgb, toModelBatch, type RgbImage } from '../src/image/pixels.js';
 import type { Graph, Op, Tensor } from '../src/ir/graph.js';
 import { loadModelSource } from '../src/model-source.js';
-import { getPreset, type PresetName } from '../src/presets/index.js';
+import { getPreset, PACKAGED_PRESETS, type PresetName } from '../src/presets/index.js';
 import { TORCH_NAMING } from '../src/presets/torch-naming.js';
 import { runReference } from '../src/reference/runtime.js';
 import { resolvePresetModelFile } from '../src/tflite/model-file.js';
@@ -115,20 +115,19 @@ function sourceFor(preset: PresetName, file: string, bytes: Uint8Array): ModelSo
 
 // ---------------------------------------------------------------- 1. the writer
 
-const PACKAGED: readonly PresetName[] = ['short_range', 'full_range', 'full_range_sparse'];
 
 describe('writeTflite: Graph IR -> TFLite flatbuffer', () => {
   const originals = new Map<PresetName, { file: string; graph: Graph; written: Uint8Array }>();
 
   beforeAll(async () => {
-    for (const name of PACKAGED) {
+    for (const name of PACKAGED_PRESETS) {
       const file = resolvePresetModelFile(getPreset(name));
       const graph = readTflite(new Uint8Array(await readFile(file)), path.basename(file));
       originals.set(name, { file, graph, written: writeTflite(graph) });
     }
   });
 
-  it.each(PACKAGED)('%s: readTflite(writeTflite(g)) is g (same tensors, shapes, bits, ops, attributes), and writing is deterministic', (name) => {
+  it.each(PACKAGED_PRESETS)('%s: readTflite(writeTflite(g)) is g (same tensors, shapes, bits, ops, attributes), and writing is deterministic', (name) => {
     const { graph, written } = originals.get(name)!;
     const back = readTflite(written, `${name}.rewritten.tflite`);
     const a = canonical(graph);

@@ -12,12 +12,11 @@ import { tfliteBackend } from '../src/backends/tflite.js';
 import { InputImageError } from '../src/errors.js';
 import { SEED_PHOTOS, seedDir } from '../src/fixtures.js';
 import { decodeRgb, resizeRgb, toModelBatch, type RgbImage } from '../src/image/pixels.js';
-import { getPreset, type PresetName } from '../src/presets/index.js';
+import { getPreset, PACKAGED_PRESETS } from '../src/presets/index.js';
 import { resolvePresetModelFile } from '../src/tflite/model-file.js';
 import { readTflite } from '../src/tflite/reader.js';
 import { scaledDiff } from './helpers/tolerance.js';
 
-const MODELS: readonly PresetName[] = ['short_range', 'full_range', 'full_range_sparse'];
 const REL_TOL = 1e-4;
 const SEED = seedDir();
 
@@ -58,7 +57,7 @@ afterAll(() => {
   if (summary.length > 0) console.log(`reference vs tflite (tolerance |diff| <= 1e-4 * (1 + |ref|)):\n${summary.join('\n')}`);
 });
 
-describe.each(MODELS)('%s: reference runtime vs official TFLite runtime', (name) => {
+describe.each(PACKAGED_PRESETS)('%s: reference runtime vs official TFLite runtime', (name) => {
   const preset = getPreset(name);
   let source: ModelSource;
   let reference: Backend;

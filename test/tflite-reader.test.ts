@@ -24,20 +24,19 @@ import {
   Uint8Vector,
 } from '../src/generated/tflite/tflite_generated.js';
 import { detectorOutputs, elementCount, imageInput, type Graph } from '../src/ir/graph.js';
-import { PRESETS } from '../src/presets/index.js';
+import { PACKAGED_PRESETS, PRESETS } from '../src/presets/index.js';
 import { formatInspect } from '../src/tflite/format.js';
 import { halfToFloat } from '../src/tflite/half.js';
 import { resolvePresetModelFile } from '../src/tflite/model-file.js';
 import { loadTfliteFile, readTflite } from '../src/tflite/reader.js';
 import { locate } from './helpers/tflite-patch.js';
 
-const MODELS = ['short_range', 'full_range', 'full_range_sparse'] as const;
-const file = (name: (typeof MODELS)[number]) => resolvePresetModelFile(PRESETS[name]);
-const bytesOf = (name: (typeof MODELS)[number]) => new Uint8Array(readFileSync(file(name)));
+const file = (name: (typeof PACKAGED_PRESETS)[number]) => resolvePresetModelFile(PRESETS[name]);
+const bytesOf = (name: (typeof PACKAGED_PRESETS)[number]) => new Uint8Array(readFileSync(file(name)));
 
-const graphs = {} as Record<(typeof MODELS)[number], Graph>;
+const graphs = {} as Record<(typeof PACKAGED_PRESETS)[number], Graph>;
 beforeAll(async () => {
-  for (const m of MODELS) graphs[m] = await loadTfliteFile(file(m));
+  for (const m of PACKAGED_PRESETS) graphs[m] = await loadTfliteFile(file(m));
 });
 
 function opCounts(g: Graph): Record<string, number> {
@@ -114,7 +113,7 @@ describe('MediaPipe face detectors', () => {
   });
 
   it('every constant a runtime op reads is a finite float32 array; folded outputs are marked', () => {
-    for (const m of MODELS) {
+    for (const m of PACKAGED_PRESETS) {
       const g = graphs[m];
       const folded = new Set(g.foldedOps.flatMap((o) => o.outputs));
       for (const op of g.ops) {
