@@ -28,6 +28,3 @@ export async function getBackendFactory(name: BackendName | string): Promise<Bac
   return LOADERS[name]();
 }
 
-export async function listBackendFactories(): Promise<BackendFactory[]> {
-  return Promise.all(BACKEND_NAMES.map((name) => LOADERS[name]()));
-}

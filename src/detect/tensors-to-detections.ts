@@ -29,10 +29,6 @@ export function detectionRow(detections: Detections, i: number): number[] {
   return Array.from(detections.values.subarray(start, start + detections.stride));
 }
 
-export function emptyDetections(stride: number): Detections {
-  return { count: 0, stride, values: new Float64Array(0) };
-}
-
 export interface TensorsToDetectionsRunOptions {
   /** Which image of the batch to decode. */
   readonly batchIndex?: number;

@@ -123,19 +123,6 @@ export type Op =
 
 export type OpType = Op['type'];
 
-export const OP_TYPES: readonly OpType[] = [
-  'CONV_2D',
-  'DEPTHWISE_CONV_2D',
-  'ADD',
-  'RELU',
-  'PAD',
-  'MAX_POOL_2D',
-  'RESHAPE',
-  'CONCATENATION',
-  'RESIZE_BILINEAR',
-  'DEPTH_TO_SPACE',
-];
-
 /** An operator evaluated at load time (DEQUANTIZE, DENSIFY); kept for `inspect`. */
 export interface FoldedOp {
   readonly index: number;
