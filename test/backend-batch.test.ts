@@ -1,8 +1,8 @@
-// checkImageBatch: the batch check every backend and the reference runtime share.
+// checkImageBatch (the batch check every backend and the reference runtime share) and the backend registry.
 import { describe, expect, it } from 'vitest';
 import { checkImageBatch } from '../src/backends/batch.js';
 import type { ImageBatch } from '../src/backends/backend.js';
-import { InputImageError } from '../src/errors.js';
+import { InputImageError, ToolkitError } from '../src/errors.js';
 import type { Graph } from '../src/ir/graph.js';
 
 const graph = {
@@ -41,5 +41,15 @@ describe('checkImageBatch', () => {
       expect((err as InputImageError).code).toBe('BATCH_SHAPE');
       expect((err as Error).message).toMatch(/^onnxruntime-node \(model\.onnx\): batch .* does not fit the model input 'input': expects \[N,2,2,3\]/);
     }
+  });
+});
+
+describe('getBackendFactory', () => {
+  it('names an unknown backend with a typed error listing the known ones', async () => {
+    const { getBackendFactory } = await import('../src/backends/index.js');
+    const err = await getBackendFactory('tensorrt').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ToolkitError);
+    expect((err as ToolkitError).code).toBe('UNKNOWN_BACKEND');
+    expect((err as Error).message).toMatch(/^unknown backend 'tensorrt'; expected one of reference, tflite, onnxruntime-node/);
   });
 });

@@ -1,6 +1,7 @@
 // Backend registry: every runtime by name, each loaded on demand so an optional runtime that is
 // missing (tfjs-node, PyTorch) costs nothing until asked for and then says why it is unavailable.
 import type { BackendFactory, BackendName } from './backend.js';
+import { ToolkitError } from '../errors.js';
 import { BACKEND_NAMES } from './backend.js';
 
 export type { Backend, BackendFactory, BackendName, ImageBatch, ModelSource, RawOutputs } from './backend.js';
@@ -23,7 +24,7 @@ export function isBackendName(name: string): name is BackendName {
 
 export async function getBackendFactory(name: BackendName | string): Promise<BackendFactory> {
   if (!isBackendName(name)) {
-    throw new Error(`unknown backend '${name}'; expected one of ${BACKEND_NAMES.join(', ')}`);
+    throw new ToolkitError('UNKNOWN_BACKEND', `unknown backend '${name}'; expected one of ${BACKEND_NAMES.join(', ')}`);
   }
   return LOADERS[name]();
 }
