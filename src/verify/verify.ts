@@ -13,11 +13,13 @@ import { TOOLKIT_NAME, TOOLKIT_VERSION } from '../version.js';
 import { REPO_ROOT } from '../fixtures.js';
 import { compareOutputs, DEFAULT_TOLERANCES, fmt } from './compare.js';
 import { presetDecoder, VERIFY_NMS_FLAVOUR } from './decode.js';
+import { checkDecodedOnnx } from './decoded-onnx.js';
 import { loadVerifyInputs, prepareInputs, type InputOptions, type VerifyInput } from './inputs.js';
 import type {
   BackendReport,
   BackendRun,
   BackendTiming,
+  DecodedOnnxReport,
   DetectionRecord,
   InputResult,
   ParityReport,
@@ -221,6 +223,14 @@ export function progressLine(preset: string, b: BackendReport | (ReferenceRun & 
   }
 }
 
+/** The progress line of the model_decoded.onnx check. */
+export function decodedProgressLine(preset: string, d: DecodedOnnxReport): string {
+  const head = `${preset.padEnd(17)} ${'decoded onnx'.padEnd(16)}`;
+  if (d.status === 'unavailable' || d.status === 'error') return `${head} ${d.status === 'error' ? 'ERROR  ' : 'n/a    '} ${d.reason ?? ''}`;
+  const f = (x: number | null) => (x === null ? 'non-finite' : fmt(x));
+  return `${head} ${d.status === 'pass' ? 'PASS' : 'FAIL'}    coords ${f(d.maxCoordDiff)}  scores ${f(d.maxScoreDiff)}  vs the TS decode`;
+}
+
 export async function verifyPreset(
   preset: Preset,
   inputs: readonly VerifyInput[],
@@ -244,6 +254,7 @@ export async function verifyPreset(
     error: null,
     artifactWarning: null,
     backends: [],
+    decodedOnnx: null,
     pass: false,
   };
 
@@ -296,7 +307,13 @@ export async function verifyPreset(
     report.backends.push(result);
     log(progressLine(preset.name, result));
   }
-  report.pass = report.error === null && report.backends.every((b) => b.status === 'pass' || b.status === 'unavailable');
+  const decoded = await checkDecodedOnnx(source, batch, inputs.map((i) => i.name), tolerances);
+  report.decodedOnnx = { ...decoded, artifact: portablePath(decoded.artifact), reason: decoded.reason && portablePath(decoded.reason), failures: decoded.failures.map(portablePath) };
+  log(decodedProgressLine(preset.name, report.decodedOnnx));
+  report.pass =
+    report.error === null &&
+    report.backends.every((b) => b.status === 'pass' || b.status === 'unavailable') &&
+    (report.decodedOnnx.status === 'pass' || report.decodedOnnx.status === 'unavailable');
   return { report, images };
 }
 
@@ -329,7 +346,8 @@ export async function runVerify(options: VerifyOptions = {}): Promise<VerifyResu
   const failures: string[] = [];
   for (const p of presetReports) {
     if (p.error) failures.push(`${p.preset}: ${p.error}`);
-    for (const b of p.backends) {
+    // The decoded-ONNX check counts like one more backend row.
+    for (const b of [...p.backends, ...(p.decodedOnnx ? [p.decodedOnnx] : [])]) {
       if (b.status === 'pass') passed++;
       else if (b.status === 'unavailable') unavailable++;
       else {
