@@ -16,6 +16,10 @@ import type { Preset } from '../src/presets/types.js';
 import { checkDecodedOnnx, compareDecoded, runDecodedOnnx } from '../src/verify/decoded-onnx.js';
 import { loadVerifyInputs, prepareInputs } from '../src/verify/inputs.js';
 import { DEFAULT_TOLERANCES } from '../src/verify/compare.js';
+import { markdownReport, summaryTable } from '../src/verify/report-text.js';
+import { runVerify } from '../src/verify/verify.js';
+import { REPO_ROOT } from '../src/fixtures.js';
+import { validateJsonSchema } from './helpers/json-schema.js';
 import { checkOnnx, pythonOnnxAvailable, randomArray } from './onnx-helpers.js';
 
 const META = { toolkitVersion: '0.0.0-test' };
@@ -223,5 +227,36 @@ describe("the verifier's decoded-ONNX check", () => {
     expect(r.status).toBe('error');
     expect(r.reason).toMatch(/\/nonexistent\/short_range\/model_decoded\.onnx: cannot read the decoded ONNX model \(run `npm run convert` first\)/);
     expect(r.failures).toHaveLength(1);
+  });
+
+  it('runVerify records it per preset (schema-valid) and a broken decode fails the run, listed in the summary', async () => {
+    const preset = PRESETS.short_range;
+    const { readTflite } = await import('../src/tflite/reader.js');
+    const { resolvePresetModelFile } = await import('../src/tflite/model-file.js');
+    const file = resolvePresetModelFile(preset);
+    const model = buildDecodedOnnxModelFor(readTflite(new Uint8Array(await readFile(file)), path.basename(file)), preset, META);
+    // Mutation: keypoints decoded against the anchor centres swapped (x with y).
+    const anchors = model.graph.initializer.find((t) => t.name === 'decode/anchors')!;
+    const view = new DataView(anchors.raw_data.buffer, anchors.raw_data.byteOffset, anchors.raw_data.byteLength);
+    for (let i = 0; i < preset.decode.numBoxes; i++) {
+      const x = view.getFloat32(i * 16, true);
+      view.setFloat32(i * 16, view.getFloat32(i * 16 + 4, true), true);
+      view.setFloat32(i * 16 + 4, x, true);
+    }
+    const common = { presets: ['short_range' as const], backends: [], inputs: { randomCount: 1, seedPhotos: false, tfjsFace: true }, runs: 0 };
+    const good = (await runVerify(common)).report;
+    expect(good.presets[0]!.decodedOnnx).toMatchObject({ status: 'pass', artifact: 'artifacts/short_range/model_decoded.onnx', failures: [] });
+    expect(good.summary.pass).toBe(true);
+    const schema = JSON.parse(await readFile(path.join(REPO_ROOT, 'schemas', 'parity-report.schema.json'), 'utf8')) as Record<string, unknown>;
+    expect(validateJsonSchema(schema, JSON.parse(JSON.stringify(good)))).toEqual([]);
+    expect(summaryTable(good)).toMatch(/short_range\s+decoded onnx\s+PASS\s+\S+ \/ \w+\[0, \d+(, \d+)?\]\s+\S+\/\S+/);
+    expect(markdownReport(good)).toContain('## model_decoded.onnx against the TypeScript decode');
+
+    const bad = (await runVerify({ ...common, overrides: { short_range: { onnxDecoded: encodeModel(model) } } })).report;
+    expect(bad.presets[0]!.decodedOnnx!.status).toBe('fail');
+    expect(bad.presets[0]!.pass).toBe(false);
+    expect(bad.summary.pass).toBe(false);
+    expect(bad.summary.failures.some((f) => /^short_range \/ model_decoded\.onnx \/ tfjs-models-face \/ keypoints\[0, \d+, \d+\]/.test(f))).toBe(true);
+    expect(validateJsonSchema(schema, JSON.parse(JSON.stringify(bad)))).toEqual([]);
   });
 });

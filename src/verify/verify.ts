@@ -12,6 +12,7 @@ import type { Preset, PresetName } from '../presets/types.js';
 import { TOOLKIT_NAME, TOOLKIT_VERSION } from '../version.js';
 import { REPO_ROOT } from '../fixtures.js';
 import { compareOutputs, DEFAULT_TOLERANCES, fmt } from './compare.js';
+import { errText, verdictOf } from './report-text.js';
 import { presetDecoder, VERIFY_NMS_FLAVOUR } from './decode.js';
 import { checkDecodedOnnx } from './decoded-onnx.js';
 import { loadVerifyInputs, prepareInputs, type InputOptions, type VerifyInput } from './inputs.js';
@@ -225,10 +226,9 @@ export function progressLine(preset: string, b: BackendReport | (ReferenceRun & 
 
 /** The progress line of the model_decoded.onnx check. */
 export function decodedProgressLine(preset: string, d: DecodedOnnxReport): string {
-  const head = `${preset.padEnd(17)} ${'decoded onnx'.padEnd(16)}`;
-  if (d.status === 'unavailable' || d.status === 'error') return `${head} ${d.status === 'error' ? 'ERROR  ' : 'n/a    '} ${d.reason ?? ''}`;
-  const f = (x: number | null) => (x === null ? 'non-finite' : fmt(x));
-  return `${head} ${d.status === 'pass' ? 'PASS' : 'FAIL'}    coords ${f(d.maxCoordDiff)}  scores ${f(d.maxScoreDiff)}  vs the TS decode`;
+  const head = `${preset.padEnd(17)} ${'decoded onnx'.padEnd(16)} ${verdictOf(d).padEnd(7)}`;
+  if (d.status === 'unavailable' || d.status === 'error') return `${head} ${d.reason ?? ''}`;
+  return `${head} coords ${errText(d.maxCoordDiff)}  scores ${errText(d.maxScoreDiff)}  vs the TS decode of model.onnx`;
 }
 
 export async function verifyPreset(
@@ -346,8 +346,9 @@ export async function runVerify(options: VerifyOptions = {}): Promise<VerifyResu
   const failures: string[] = [];
   for (const p of presetReports) {
     if (p.error) failures.push(`${p.preset}: ${p.error}`);
-    // The decoded-ONNX check counts like one more backend row.
-    for (const b of [...p.backends, ...(p.decodedOnnx ? [p.decodedOnnx] : [])]) {
+    // The model_decoded.onnx check is not a (preset, backend) pair: not counted, but its failures fail the run.
+    if (p.decodedOnnx) failures.push(...p.decodedOnnx.failures);
+    for (const b of p.backends) {
       if (b.status === 'pass') passed++;
       else if (b.status === 'unavailable') unavailable++;
       else {
