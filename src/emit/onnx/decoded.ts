@@ -12,17 +12,13 @@ import { KEYPOINT_NAMES } from '../../detect/face.js';
 import { detectorOutputs, type Graph } from '../../ir/graph.js';
 import type { Preset } from '../../presets/types.js';
 import { OnnxEmitError, OnnxGraphBuilder } from './builder.js';
-import { BATCH_DIM_PARAM, buildOnnxModel, ONNX_INPUT_NAME, ONNX_OUTPUT_NAMES, type OnnxEmitMeta } from './emit.js';
-import { OnnxDataType, type ModelProto, type ValueInfoProto } from './proto.js';
+import { BATCH_DIM_PARAM, buildOnnxModel, ONNX_INPUT_NAME, ONNX_OUTPUT_NAMES, valueInfo, type OnnxEmitMeta } from './emit.js';
+import type { ModelProto } from './proto.js';
 
 export const DECODED_ONNX_FILE = 'model_decoded.onnx';
 export const DECODED_OUTPUT_NAMES = { boxes: 'boxes', keypoints: 'keypoints', scores: 'scores' } as const;
 /** The NMS the metadata recommends, as the detector's default (weighted, 'blend'). */
-export const DECODED_RECOMMENDED_NMS = 'blend' as const;
-
-function valueInfo(name: string, dims: readonly (number | string)[]): ValueInfoProto {
-  return { name, type: { tensor_type: { elem_type: OnnxDataType.FLOAT, shape: { dim: dims.map((d) => (typeof d === 'string' ? { dim_param: d } : { dim_value: d })) } } } };
-}
+const DECODED_RECOMMENDED_NMS = 'blend' as const;
 
 /** Every name the plain model already uses (values and nodes), so the decode's names cannot collide. */
 function usedNames(model: ModelProto): string[] {
