@@ -218,7 +218,7 @@ describe("the verifier's decoded-ONNX check", () => {
     expect(bad.failures[0]).toMatch(new RegExp(`^short_range / model_decoded\\.onnx / ${names[0]!.replace('.', '\\.')} / boxes\\[0, \\d+, [0-3]\\]: \\|diff\\| \\S+ > 1e-5 \\(ts \\S+, onnx \\S+\\); \\d+ values out of tolerance$`));
   });
 
-  it('a missing model_decoded.onnx is an error row that says to run convert', async () => {
+  it('a missing, unreadable or wrong model_decoded.onnx is an error row naming the file', async () => {
     const preset = PRESETS.short_range;
     const source = await loadModelSource(preset);
     const inputs = await loadVerifyInputs({ randomCount: 1, seedPhotos: false, tfjsFace: false });
@@ -227,6 +227,12 @@ describe("the verifier's decoded-ONNX check", () => {
     expect(r.status).toBe('error');
     expect(r.reason).toMatch(/\/nonexistent\/short_range\/model_decoded\.onnx: cannot read the decoded ONNX model \(run `npm run convert` first\)/);
     expect(r.failures).toHaveLength(1);
+    const garbage = await checkDecodedOnnx({ ...source, overrides: { onnxDecoded: new TextEncoder().encode('not a model') } }, batch, ['random-0'], DEFAULT_TOLERANCES);
+    expect(garbage.status).toBe('error');
+    expect(garbage.reason).toMatch(/^in-memory model_decoded\.onnx: onnxruntime-node could not load the model \(/);
+    // The plain model instead of the decoded one: loads, but has the wrong outputs.
+    const plain = await checkDecodedOnnx({ ...source, overrides: { onnxDecoded: new Uint8Array(await readFile(path.join(source.artifactsDir, 'model.onnx'))) } }, batch, ['random-0'], DEFAULT_TOLERANCES);
+    expect(plain.reason).toBe("in-memory model_decoded.onnx: output 'boxes' is missing, expected float32 [1,896,4]");
   });
 
   it('runVerify records it per preset (schema-valid) and a broken decode fails the run, listed in the summary', async () => {

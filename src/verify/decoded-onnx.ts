@@ -9,6 +9,7 @@ import { generateAnchors } from '../anchors/ssd-anchors-calculator.js';
 import type { ImageBatch, ModelSource, RawOutputs } from '../backends/backend.js';
 import { onnxruntimeNodeBackend } from '../backends/onnxruntime-node.js';
 import type { OrtModule } from '../backends/onnxruntime-common.js';
+import { ArtifactIntegrityError, ToolkitError } from '../errors.js';
 import { anchorScores, tensorsToDetections } from '../detect/tensors-to-detections.js';
 import { DECODED_ONNX_FILE, DECODED_OUTPUT_NAMES } from '../emit/onnx/decoded.js';
 import { ONNX_INPUT_NAME } from '../emit/onnx/emit.js';
@@ -31,15 +32,26 @@ async function readDecodedModel(source: ModelSource): Promise<{ bytes: Uint8Arra
   const file = path.join(source.artifactsDir, DECODED_ONNX_FILE);
   try {
     return { bytes: new Uint8Array(await readFile(file)), artifact: file };
-  } catch {
-    throw new Error(`${file}: cannot read the decoded ONNX model (run \`npm run convert\` first)`);
+  } catch (err) {
+    throw new ArtifactIntegrityError('ARTIFACT_MISSING', `${file}: cannot read the decoded ONNX model (run \`npm run convert\` first)`, { file, cause: err });
   }
 }
 
 /** Run model_decoded.onnx bytes on onnxruntime-node; checks the three outputs' shapes. */
-export async function runDecodedOnnx(bytes: Uint8Array, batch: ImageBatch, numAnchors: number, numKeypoints: number): Promise<DecodedOutputs> {
+export async function runDecodedOnnx(
+  bytes: Uint8Array,
+  batch: ImageBatch,
+  numAnchors: number,
+  numKeypoints: number,
+  artifact = `in-memory ${DECODED_ONNX_FILE}`,
+): Promise<DecodedOutputs> {
   const ort = (await import('onnxruntime-node')) as unknown as OrtModule;
-  const session = await ort.InferenceSession.create(bytes, { executionProviders: ['cpu'] });
+  let session: Awaited<ReturnType<OrtModule['InferenceSession']['create']>>;
+  try {
+    session = await ort.InferenceSession.create(bytes, { executionProviders: ['cpu'] });
+  } catch (err) {
+    throw new ToolkitError('ONNX_LOAD', `${artifact}: onnxruntime-node could not load the model (${err instanceof Error ? err.message : String(err)})`, { file: artifact, cause: err });
+  }
   try {
     const n = batch.shape[0];
     const results = await session.run({ [ONNX_INPUT_NAME]: new ort.Tensor('float32', batch.data, [...batch.shape]) });
@@ -48,7 +60,8 @@ export async function runDecodedOnnx(bytes: Uint8Array, batch: ImageBatch, numAn
     for (const key of Object.keys(want) as DecodedOutput[]) {
       const t = results[DECODED_OUTPUT_NAMES[key]];
       if (!t || !(t.data instanceof Float32Array) || t.dims.join(',') !== want[key].join(',')) {
-        throw new Error(`output '${key}' is ${t ? `${t.type} [${t.dims.join(',')}]` : 'missing'}, expected float32 [${want[key].join(',')}]`);
+        const what = t ? `${t.type} [${t.dims.join(',')}]` : 'missing';
+        throw new ArtifactIntegrityError('ONNX_OUTPUT_SHAPE', `${artifact}: output '${key}' is ${what}, expected float32 [${want[key].join(',')}]`, { file: artifact });
       }
       out[key] = new Float32Array(t.data);
     }
@@ -151,7 +164,7 @@ export async function checkDecodedOnnx(
   try {
     const decoded = await readDecodedModel(source);
     artifact = decoded.artifact;
-    const got = await runDecodedOnnx(decoded.bytes, batch, preset.decode.numBoxes, preset.decode.numKeypoints);
+    const got = await runDecodedOnnx(decoded.bytes, batch, preset.decode.numBoxes, preset.decode.numKeypoints, decoded.artifact);
     const plain = await onnxruntimeNodeBackend.load(source);
     let raw: RawOutputs;
     try {
@@ -162,7 +175,9 @@ export async function checkDecodedOnnx(
     const result = compareDecoded(got, raw, source, inputNames, tolerances);
     return { artifact, status: result.failures.length === 0 ? 'pass' : 'fail', reason: null, comparedWith, ...result };
   } catch (err) {
-    const reason = `${artifact}: ${err instanceof Error ? err.message : String(err)}`;
+    // Typed errors already name the file; anything else gets it prefixed.
+    const message = err instanceof Error ? err.message : String(err);
+    const reason = err instanceof ToolkitError ? message : `${artifact}: ${message}`;
     return { artifact, status: 'error', reason, comparedWith, ...empty, failures: [`${preset.name} / ${DECODED_ONNX_FILE}: ${reason}`] };
   }
 }
