@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { ModelSource, RawOutputs } from '../src/backends/backend.js';
+import type { RawOutputs } from '../src/backends/backend.js';
 import { DEFAULT_ARTIFACTS_ROOT } from '../src/artifacts/manifest.js';
 import { buildDecodedOnnxModel, buildDecodedOnnxModelFor, DECODED_ONNX_FILE } from '../src/emit/onnx/decoded.js';
 import { ONNX_OUTPUT_NAMES } from '../src/emit/onnx/emit.js';
@@ -97,7 +97,7 @@ async function decodeParity(preset: Preset) {
   const model = buildDecodedOnnxModel(plain, graph, preset, META);
   const { packed, raw } = rawValues(preset, 2, 7);
   const got = await runDecodedOnnx(encodeModel(model), { data: packed, shape: [2, preset.decode.numBoxes, preset.decode.numCoords + 1] as never }, preset.decode.numBoxes, preset.decode.numKeypoints);
-  return compareDecoded(got, raw, { preset } as ModelSource, ['raw-0', 'raw-1'], DEFAULT_TOLERANCES);
+  return compareDecoded(got, raw, preset, ['raw-0', 'raw-1'], DEFAULT_TOLERANCES);
 }
 
 const base = PRESETS.short_range;
@@ -134,7 +134,7 @@ describe('model_decoded.onnx: the decode in the graph', () => {
     const wrong = buildDecodedOnnxModel(plain, graph, { ...preset, decode: { ...preset.decode, reverseOutputOrder: true } }, META);
     const { packed, raw } = rawValues(preset, 1, 3);
     const got = await runDecodedOnnx(encodeModel(wrong), { data: packed, shape: [1, preset.decode.numBoxes, 17] as never }, preset.decode.numBoxes, 6);
-    const r = compareDecoded(got, raw, { preset } as ModelSource, ['raw-0'], DEFAULT_TOLERANCES);
+    const r = compareDecoded(got, raw, preset, ['raw-0'], DEFAULT_TOLERANCES);
     expect(r.failures.length).toBeGreaterThan(0);
   });
 

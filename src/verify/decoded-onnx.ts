@@ -9,10 +9,11 @@ import { generateAnchors } from '../anchors/ssd-anchors-calculator.js';
 import type { ImageBatch, ModelSource, RawOutputs } from '../backends/backend.js';
 import { onnxruntimeNodeBackend } from '../backends/onnxruntime-node.js';
 import type { OrtModule } from '../backends/onnxruntime-common.js';
-import { ArtifactIntegrityError, ToolkitError } from '../errors.js';
 import { anchorScores, tensorsToDetections } from '../detect/tensors-to-detections.js';
 import { DECODED_ONNX_FILE, DECODED_OUTPUT_NAMES } from '../emit/onnx/decoded.js';
 import { ONNX_INPUT_NAME } from '../emit/onnx/emit.js';
+import { ArtifactIntegrityError, ToolkitError } from '../errors.js';
+import type { Preset } from '../presets/types.js';
 import { fmt, fmtTol } from './compare.js';
 import type { DecodedOnnxReport, Tolerances } from './report-types.js';
 
@@ -78,11 +79,10 @@ export async function runDecodedOnnx(
 export function compareDecoded(
   got: DecodedOutputs,
   raw: RawOutputs,
-  source: ModelSource,
+  preset: Preset,
   inputNames: readonly string[],
   tolerances: Tolerances,
 ): Omit<DecodedOnnxReport, 'artifact' | 'status' | 'reason' | 'comparedWith'> {
-  const preset = source.preset;
   const d = preset.decode;
   const A = d.numBoxes;
   const K = d.numKeypoints;
@@ -105,7 +105,8 @@ export function compareDecoded(
     if (output === 'scores') maxScoreDiff = Math.max(maxScoreDiff, Number.isNaN(diff) ? Infinity : diff);
     else maxCoordDiff = Math.max(maxCoordDiff, Number.isNaN(diff) ? Infinity : diff);
     if (diff <= tol) return;
-    const at = output === 'scores' ? `${output}[${n}, ${anchor}]` : `${output}[${n}, ${anchor}, ${coord}]`;
+    // Indexed like the per-input tensors elsewhere in the report: [0, anchor, coord] of that input.
+    const at = output === 'scores' ? `${output}[0, ${anchor}]` : `${output}[0, ${anchor}, ${coord}]`;
     const prev = bad.get(output);
     if (prev) prev[1]++;
     else bad.set(output, [`${label(n)} / ${at}: |diff| ${fmt(diff)} > ${fmtTol(tol)} (ts ${fmt(ts)}, onnx ${fmt(onnx)})`, 1]);
@@ -172,7 +173,7 @@ export async function checkDecodedOnnx(
     } finally {
       await plain.dispose();
     }
-    const result = compareDecoded(got, raw, source, inputNames, tolerances);
+    const result = compareDecoded(got, raw, preset, inputNames, tolerances);
     return { artifact, status: result.failures.length === 0 ? 'pass' : 'fail', reason: null, comparedWith, ...result };
   } catch (err) {
     // Typed errors already name the file; anything else gets it prefixed.
