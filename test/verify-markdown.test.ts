@@ -21,6 +21,7 @@ const report: ParityReport = {
       error: 'test',
       artifactWarning: null,
       backends: [],
+      decodedOnnx: null,
       pass: false,
     },
   ],

@@ -46,6 +46,8 @@ export interface ArtifactOverrides {
   readonly onnx?: Uint8Array;
   readonly tfjs?: { readonly modelJson: unknown; readonly weights: Uint8Array };
   readonly pth?: Uint8Array;
+  /** model_decoded.onnx, read only by the verifier's decoded-ONNX check. */
+  readonly onnxDecoded?: Uint8Array;
 }
 
 /** Everything a backend may need to load one model. Each backend reads only its own artifact. */

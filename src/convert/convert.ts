@@ -15,6 +15,7 @@ import {
   type FileRecord,
   type PresetRecord,
 } from '../artifacts/manifest.js';
+import { buildDecodedOnnxModel, DECODED_ONNX_FILE } from '../emit/onnx/decoded.js';
 import { buildOnnxModel, ONNX_OPSET } from '../emit/onnx/emit.js';
 import { encodeModel } from '../emit/onnx/proto.js';
 import { emitTfjs } from '../emit/tfjs/emit.js';
@@ -54,6 +55,9 @@ function buildArtifacts(graph: Graph, preset: Preset, opts: ConvertOptions): { f
   const skipped: Record<string, string> = {};
   const onnx = buildOnnxModel(graph, preset, { toolkitVersion: TOOLKIT_VERSION });
   files.push({ name: 'model.onnx', bytes: encodeModel(onnx), detail: `${onnx.graph.node.length} nodes, opset ${ONNX_OPSET}` });
+  // The same network with the anchor decode inside, for ONNX users in other languages.
+  const decoded = buildDecodedOnnxModel(onnx, graph, preset, { toolkitVersion: TOOLKIT_VERSION });
+  files.push({ name: DECODED_ONNX_FILE, bytes: encodeModel(decoded), detail: `${decoded.graph.node.length} nodes, outputs boxes, keypoints, scores` });
   const weightDtype = opts.tfjsWeightDtype ?? 'float16';
   const tfjs = emitTfjs(graph, preset, { weightDtype, toolkitVersion: TOOLKIT_VERSION });
   files.push({ name: 'tfjs/model.json', bytes: Buffer.from(`${JSON.stringify(tfjs.modelJson, null, 2)}\n`), detail: `weights: ${tfjs.weightStorage.float16} float16, ${tfjs.weightStorage.float32} float32 tensors` });

@@ -1,9 +1,9 @@
 // Plain-text and Markdown renderings of a ParityReport: the summary table `verify` prints, and
 // report.md (a grid a reviewer reads in a minute, then the worst figures).
 import { fmt, fmtTol } from './compare.js';
-import type { BackendReport, BackendRun, ParityReport, PresetReport } from './report-types.js';
+import type { BackendReport, BackendRun, DecodedOnnxReport, ParityReport, PresetReport } from './report-types.js';
 
-export function verdictOf(b: BackendReport): 'PASS' | 'FAIL' | 'ERROR' | 'n/a' {
+export function verdictOf(b: Pick<BackendReport, 'status'>): 'PASS' | 'FAIL' | 'ERROR' | 'n/a' {
   return b.status === 'pass' ? 'PASS' : b.status === 'fail' ? 'FAIL' : b.status === 'error' ? 'ERROR' : 'n/a';
 }
 
@@ -34,6 +34,13 @@ function facesText(p: PresetReport): string {
 }
 
 /** The table `verify` ends with on stdout: one row per preset/backend, then the verdict. */
+/** The model_decoded.onnx check as a summary-table row (its columns: coords/scores in 'det coord/score'). */
+function decodedRow(preset: string, d: DecodedOnnxReport): string[] {
+  const where = d.worst ? `${d.worst.input} / ${d.worst.output}[0, ${d.worst.anchor}${d.worst.output === 'scores' ? '' : `, ${d.worst.coord}`}]` : '';
+  const diffs = d.status === 'pass' || d.status === 'fail' ? `${errText(d.maxCoordDiff)}/${errText(d.maxScoreDiff)}` : '';
+  return [preset, 'decoded onnx', verdictOf(d), '', where, diffs, '', d.reason ?? 'model_decoded.onnx vs the TS decode of model.onnx'];
+}
+
 export function summaryTable(report: ParityReport, maxFailures = 10): string {
   const rows: string[][] = [];
   for (const p of report.presets) {
@@ -60,6 +67,7 @@ export function summaryTable(report: ParityReport, maxFailures = 10): string {
         rows.push([p.preset, b.backend, 'n/a', '', '', '', '', b.reason]);
       }
     }
+    if (p.decodedOnnx) rows.push(decodedRow(p.preset, p.decodedOnnx));
   }
   const n = report.inputs.length;
   const warned = report.presets.filter((p) => p.artifactWarning).map((p) => `${p.preset}: ${p.artifactWarning}`);
@@ -153,6 +161,22 @@ export function markdownReport(report: ParityReport, maxFailures = 30): string {
     ),
   );
   out.push('');
+  const decoded = report.presets.filter((p) => p.decodedOnnx);
+  if (decoded.length > 0) {
+    out.push('## model_decoded.onnx against the TypeScript decode');
+    out.push('');
+    out.push(
+      ...mdTable(
+        ['preset', 'verdict', 'max coord diff', 'max score diff', 'worst at', 'negative-size anchors', 'compared with'],
+        decoded.map((p) => {
+          const row = decodedRow(p.preset, p.decodedOnnx!);
+          const d = p.decodedOnnx!;
+          return [p.preset, row[2]!, errText(d.maxCoordDiff), errText(d.maxScoreDiff), row[4]!, String(d.negativeSizeAnchors), d.reason ?? d.comparedWith];
+        }),
+      ),
+    );
+    out.push('');
+  }
   out.push('## Faces found by the reference');
   out.push('');
   const photoInputs = report.inputs;

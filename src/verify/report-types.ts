@@ -138,6 +138,27 @@ export interface ReferenceRun {
   detections: DetectionRecord[][];
 }
 
+/**
+ * model_decoded.onnx (the network plus the anchor decode, run on onnxruntime-node) against the TypeScript
+ * decode of model.onnx's raw outputs, over every anchor of every input.
+ */
+export interface DecodedOnnxReport {
+  artifact: string;
+  status: 'pass' | 'fail' | 'unavailable' | 'error';
+  /** Why it is unavailable or errored; null otherwise. */
+  reason: string | null;
+  comparedWith: string;
+  /** Max |diff| of a normalized box or keypoint coordinate; null when not run or non-finite. */
+  maxCoordDiff: number | null;
+  /** Max |diff| of an anchor score (after sigmoid). */
+  maxScoreDiff: number | null;
+  /** The element furthest out relative to its tolerance. */
+  worst: { input: string; output: 'boxes' | 'keypoints' | 'scores'; anchor: number; coord: number } | null;
+  /** Anchors skipped on both sides because the decoded box has a negative size (MediaPipe drops them). */
+  negativeSizeAnchors: number;
+  failures: string[];
+}
+
 export interface PresetReport {
   preset: string;
   description: string;
@@ -156,6 +177,8 @@ export interface PresetReport {
    */
   artifactWarning: string | null;
   backends: BackendReport[];
+  /** The model_decoded.onnx check; null when the preset could not be loaded. */
+  decodedOnnx: DecodedOnnxReport | null;
   pass: boolean;
 }
 

@@ -12,12 +12,15 @@ import type { Preset, PresetName } from '../presets/types.js';
 import { TOOLKIT_NAME, TOOLKIT_VERSION } from '../version.js';
 import { REPO_ROOT } from '../fixtures.js';
 import { compareOutputs, DEFAULT_TOLERANCES, fmt } from './compare.js';
+import { errText, verdictOf } from './report-text.js';
 import { presetDecoder, VERIFY_NMS_FLAVOUR } from './decode.js';
+import { checkDecodedOnnx } from './decoded-onnx.js';
 import { loadVerifyInputs, prepareInputs, type InputOptions, type VerifyInput } from './inputs.js';
 import type {
   BackendReport,
   BackendRun,
   BackendTiming,
+  DecodedOnnxReport,
   DetectionRecord,
   InputResult,
   ParityReport,
@@ -221,6 +224,13 @@ export function progressLine(preset: string, b: BackendReport | (ReferenceRun & 
   }
 }
 
+/** The progress line of the model_decoded.onnx check. */
+export function decodedProgressLine(preset: string, d: DecodedOnnxReport): string {
+  const head = `${preset.padEnd(17)} ${'decoded onnx'.padEnd(16)} ${verdictOf(d).padEnd(7)}`;
+  if (d.status === 'unavailable' || d.status === 'error') return `${head} ${d.reason ?? ''}`;
+  return `${head} coords ${errText(d.maxCoordDiff)}  scores ${errText(d.maxScoreDiff)}  vs the TS decode of model.onnx`;
+}
+
 export async function verifyPreset(
   preset: Preset,
   inputs: readonly VerifyInput[],
@@ -244,6 +254,7 @@ export async function verifyPreset(
     error: null,
     artifactWarning: null,
     backends: [],
+    decodedOnnx: null,
     pass: false,
   };
 
@@ -296,7 +307,13 @@ export async function verifyPreset(
     report.backends.push(result);
     log(progressLine(preset.name, result));
   }
-  report.pass = report.error === null && report.backends.every((b) => b.status === 'pass' || b.status === 'unavailable');
+  const decoded = await checkDecodedOnnx(source, batch, inputs.map((i) => i.name), tolerances);
+  report.decodedOnnx = { ...decoded, artifact: portablePath(decoded.artifact), reason: decoded.reason && portablePath(decoded.reason), failures: decoded.failures.map(portablePath) };
+  log(decodedProgressLine(preset.name, report.decodedOnnx));
+  report.pass =
+    report.error === null &&
+    report.backends.every((b) => b.status === 'pass' || b.status === 'unavailable') &&
+    (report.decodedOnnx.status === 'pass' || report.decodedOnnx.status === 'unavailable');
   return { report, images };
 }
 
@@ -329,6 +346,8 @@ export async function runVerify(options: VerifyOptions = {}): Promise<VerifyResu
   const failures: string[] = [];
   for (const p of presetReports) {
     if (p.error) failures.push(`${p.preset}: ${p.error}`);
+    // The model_decoded.onnx check is not a (preset, backend) pair: not counted, but its failures fail the run.
+    if (p.decodedOnnx) failures.push(...p.decodedOnnx.failures);
     for (const b of p.backends) {
       if (b.status === 'pass') passed++;
       else if (b.status === 'unavailable') unavailable++;

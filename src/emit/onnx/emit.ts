@@ -46,7 +46,7 @@ export function findPadFolds(graph: Graph): Map<number, PadFold> {
   return folds;
 }
 
-function valueInfo(name: string, dims: readonly (number | string)[]): ValueInfoProto {
+export function valueInfo(name: string, dims: readonly (number | string)[]): ValueInfoProto {
   const dim: DimProto[] = dims.map((d) => (typeof d === 'string' ? { dim_param: d } : { dim_value: d }));
   return { name, type: { tensor_type: { elem_type: OnnxDataType.FLOAT, shape: { dim } } } };
 }
