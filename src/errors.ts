@@ -46,3 +46,12 @@ export class BackendUnavailableError extends ToolkitError {}
 
 /** Two runtimes disagree beyond tolerance. */
 export class ParityError extends ToolkitError {}
+
+/** An option value is out of range or of the wrong kind (code INVALID_OPTION); names the option and the value. */
+export class InvalidOptionError extends ToolkitError {
+  readonly option: string;
+  constructor(option: string, message: string) {
+    super('INVALID_OPTION', message);
+    this.option = option;
+  }
+}

@@ -1,10 +1,10 @@
 // Where optional fixtures live: the seed project's files (../shared/seed next to the repository).
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { PACKAGE_ROOT } from './util/package-root.js';
 
-/** Repository root (two levels above this file, in src/ or dist/). */
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+/** Repository root (the installed package's root when run from dist/ or dist/cjs/). */
+export const REPO_ROOT = PACKAGE_ROOT;
 
 /** The seed folder (BLAZEFACE_SEED_DIR, else ../shared/seed beside the repository), or null when absent. */
 export function seedDir(): string | null {

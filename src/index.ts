@@ -3,6 +3,8 @@ export { createDetector } from './detect/detector.js';
 export type { BatchEntry, Detector, DetectorOptions } from './detect/detector.js';
 export { Face, FACE_DETECTION_LENGTH, KEYPOINT_NAMES, facesFromDetections } from './detect/face.js';
 export type { Box, FaceLike, KeypointName, Point } from './detect/face.js';
+export { rollFromEyes, TFJS_MODELS_KEYPOINT_NAMES, toMediaPipeDetection, toTfjsModelsFace } from './detect/face.js';
+export type { MediaPipeDetection, NamedPoint, TfjsModelsFace } from './detect/face.js';
 export { inputLabel, loadInputImage } from './detect/input.js';
 export type { ImageInput, RawImage } from './detect/input.js';
 export { decodeDetections, decodeImage } from './detect/decode.js';
@@ -20,6 +22,7 @@ export type { NmsOptions, Preset, PresetName, SsdAnchorsOptions, TensorsToDetect
 export { BACKEND_NAMES } from './backends/backend.js';
 export type { Backend, BackendFactory, BackendName, ImageBatch, ModelSource, RawOutputs } from './backends/backend.js';
 export { getBackendFactory } from './backends/index.js';
+export { DEFAULT_BACKEND_ORDER, missingBackendPackages, resolveBackendName } from './backends/index.js';
 export { loadModelSource } from './model-source.js';
 export { decodeRgb, toModelBatch } from './image/pixels.js';
 export type { RgbImage } from './image/pixels.js';
@@ -27,6 +30,7 @@ export {
   ArtifactIntegrityError,
   BackendUnavailableError,
   InputImageError,
+  InvalidOptionError,
   ParityError,
   TfliteFormatError,
   ToolkitError,

@@ -61,7 +61,10 @@ describe.skipIf(!SEED)('seed photos with short_range, minScore 0.75, blend', () 
     expect(a[8]! * 128).toBeCloseTo(keypoints.nose.x, 9);
     expect(a[9]! * 128).toBeCloseTo(keypoints.nose.y, 9);
     expect(a[16]).toBe(score);
-    expect(Object.keys(JSON.parse(JSON.stringify(face)))).toEqual(['box', 'keypoints', 'score']);
+    // The JSON form carries the public fields (keypointList and roll were added for users who expect an
+    // array of named keypoints and a rotation); the normalized numbers stay private (toArray()).
+    expect(Object.keys(JSON.parse(JSON.stringify(face)))).toEqual(['box', 'keypoints', 'keypointList', 'score', 'roll', 'rollDegrees']);
+    expect(Object.keys(JSON.parse(JSON.stringify(face.box)))).toEqual(['xMin', 'yMin', 'xMax', 'yMax', 'width', 'height']);
   });
 
   it('detectBatch equals one detect per image', async () => {

@@ -72,12 +72,27 @@ describe('weightedNonMaxSuppression', () => {
     expect(out[1]).toEqual(d);
   });
 
-  it('orders output by cluster seed score and honours maxDetections', () => {
+  it('orders output by score and honours maxDetections', () => {
     const three = dets([det([0, 0, 1, 1], 0.6), det([2, 2, 3, 3], 0.9), det([4, 4, 5, 5], 0.8)]);
     const all = rows(weightedNonMaxSuppression(three, { iouThreshold: 0.3, flavour: 'blend' }));
     expect(all.map((r) => r[16])).toEqual([0.9, 0.8, 0.6]);
     const two = rows(weightedNonMaxSuppression(three, { iouThreshold: 0.3, flavour: 'blend', maxDetections: 2 }));
     expect(two.map((r) => r[16])).toEqual([0.9, 0.8]);
+  });
+
+  it("sorts by the reported score: a 'blend' cluster's mean can rank below a later, lone detection", () => {
+    // Cluster 1: 0.95 + 0.55 overlapping (mean 0.75); a lone 0.9 elsewhere. Seeds come 0.95 first, but
+    // the reported scores are 0.75 and 0.9, so the lone face comes first, and maxDetections 1 keeps it.
+    const input = dets([det([0, 0, 1, 1], 0.95), det([0, 0.05, 1, 1.05], 0.55), det([4, 4, 5, 5], 0.9)]);
+    const all = rows(weightedNonMaxSuppression(input, { iouThreshold: 0.3, flavour: 'blend' }));
+    expect(all.map((r) => r[16])).toHaveLength(2);
+    expect(all[0]![16]).toBe(0.9);
+    expect(all[1]![16]).toBeCloseTo(0.75, 12);
+    const one = rows(weightedNonMaxSuppression(input, { iouThreshold: 0.3, flavour: 'blend', maxDetections: 1 }));
+    expect(one.map((r) => r[16])).toEqual([0.9]);
+    // 'mediapipe' reports the best score, so the same input keeps seed order.
+    const mp = rows(weightedNonMaxSuppression(input, { iouThreshold: 0.3, flavour: 'mediapipe', maxDetections: 1 }));
+    expect(mp.map((r) => r[16])).toEqual([0.95]);
   });
 
   it('emits a zero-area best detection and continues with the rest', () => {

@@ -74,7 +74,10 @@ export interface Backend {
   dispose(): Promise<void>;
 }
 
-export type Availability = { readonly available: true } | { readonly available: false; readonly reason: string };
+export type Availability =
+  | { readonly available: true }
+  /** missingPackages: the npm packages to add when that is the reason (BACKEND_NOT_INSTALLED). */
+  | { readonly available: false; readonly reason: string; readonly missingPackages?: readonly string[] };
 
 export interface BackendFactory {
   readonly name: BackendName;

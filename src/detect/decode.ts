@@ -9,7 +9,7 @@ export interface DecodeOptions {
   readonly minScore?: number;
   /** NMS min_suppression_threshold; default preset.nms.minSuppressionThreshold (0.3). */
   readonly iouThreshold?: number;
-  /** Default 'blend' (the seed's). */
+  /** Default: the preset's (preset.nms.flavour: 'mediapipe' for MediaPipe's models, 'blend' for the seed's). */
   readonly nms?: NmsFlavour;
   /** At most this many faces per image; default no limit. */
   readonly maxFaces?: number;
@@ -23,7 +23,7 @@ export function decodeImage(raw: RawOutputs, anchors: Float64Array, preset: Pres
   });
   return weightedNonMaxSuppression(candidates, {
     iouThreshold: opts.iouThreshold ?? preset.nms.minSuppressionThreshold,
-    flavour: opts.nms ?? 'blend',
+    flavour: opts.nms ?? preset.nms.flavour,
     maxDetections: opts.maxFaces,
   });
 }

@@ -3,8 +3,8 @@
 // decode + weighted NMS (./decode.ts, shared with the verifier) -> map back through the letterbox.
 import { generateAnchors } from '../anchors/ssd-anchors-calculator.js';
 import type { Backend, BackendFactory, BackendName, ModelSource } from '../backends/backend.js';
-import { getBackendFactory } from '../backends/index.js';
-import { BackendUnavailableError, InputImageError, ToolkitError } from '../errors.js';
+import { getBackendFactory, resolveBackendName } from '../backends/index.js';
+import { BackendUnavailableError, InputImageError, InvalidOptionError, ToolkitError } from '../errors.js';
 import { toModelBatch, type RgbImage } from '../image/pixels.js';
 import { loadModelSource } from '../model-source.js';
 import { getPreset } from '../presets/index.js';
@@ -16,17 +16,20 @@ import { letterboxRgb, type LetterboxTransform } from './letterbox.js';
 import { NMS_FLAVOURS, type NmsFlavour } from './non-max-suppression.js';
 
 export interface DetectorOptions {
-  /** Preset name or record; default 'short_range'. */
+  /** Preset name or record; default 'short_range' (MediaPipe Tasks' default face detector). */
   readonly preset?: PresetName | Preset;
-  /** Backend name; default 'onnxruntime-node'. */
-  readonly backend?: BackendName;
+  /**
+   * Backend name, or 'auto' (the default): onnxruntime-node when installed, else onnxruntime-web, else
+   * the reference interpreter (slower). `detector.backend.name` says which one runs.
+   */
+  readonly backend?: BackendName | 'auto';
   /** Score threshold; default the preset's decode.minScoreThresh. */
   readonly minScore?: number;
   /** NMS IoU threshold; default the preset's (0.3). */
   readonly iouThreshold?: number;
-  /** Weighted NMS flavour; default 'blend' (the seed's). */
+  /** Weighted NMS flavour; default the preset's: 'mediapipe' for MediaPipe's models, 'blend' for the seed's. */
   readonly nms?: NmsFlavour;
-  /** At most this many faces per image. */
+  /** At most this many faces per image (the highest scores; faces always come sorted by score, descending). */
   readonly maxFaces?: number;
   /** The .tflite to use (required for the user presets front/back). */
   readonly modelFile?: string;
@@ -69,21 +72,23 @@ interface Prepared {
 }
 
 function checkOptions(opts: DetectorOptions): void {
-  const bad = (msg: string): never => {
-    throw new RangeError(`createDetector: ${msg}`);
+  const bad = (option: string, msg: string): never => {
+    throw new InvalidOptionError(option, `createDetector: ${option} ${msg}`);
   };
-  if (opts.minScore !== undefined && !(opts.minScore >= 0 && opts.minScore <= 1)) bad(`minScore must be in [0, 1], got ${opts.minScore}`);
-  if (opts.iouThreshold !== undefined && !(opts.iouThreshold >= 0 && opts.iouThreshold <= 1)) bad(`iouThreshold must be in [0, 1], got ${opts.iouThreshold}`);
-  if (opts.nms !== undefined && !NMS_FLAVOURS.includes(opts.nms)) bad(`nms must be one of ${NMS_FLAVOURS.join(', ')}, got ${String(opts.nms)}`);
-  if (opts.maxFaces !== undefined && !(Number.isInteger(opts.maxFaces) && opts.maxFaces > 0)) bad(`maxFaces must be a positive integer, got ${opts.maxFaces}`);
+  const inUnitRange = (v: unknown) => typeof v === 'number' && v >= 0 && v <= 1;
+  if (opts.minScore !== undefined && !inUnitRange(opts.minScore)) bad('minScore', `must be a number in [0, 1], got ${String(opts.minScore)}`);
+  if (opts.iouThreshold !== undefined && !inUnitRange(opts.iouThreshold)) bad('iouThreshold', `must be a number in [0, 1], got ${String(opts.iouThreshold)}`);
+  if (opts.nms !== undefined && !NMS_FLAVOURS.includes(opts.nms)) bad('nms', `must be one of ${NMS_FLAVOURS.join(', ')}, got ${String(opts.nms)}`);
+  if (opts.maxFaces !== undefined && !(Number.isInteger(opts.maxFaces) && opts.maxFaces > 0)) bad('maxFaces', `must be a positive integer, got ${String(opts.maxFaces)}`);
 }
 
 export async function createDetector(opts: DetectorOptions = {}): Promise<Detector> {
   checkOptions(opts);
   const preset = typeof opts.preset === 'object' ? opts.preset : getPreset(opts.preset ?? 'short_range');
-  const factory = opts.backendFactory ?? (await getBackendFactory(opts.backend ?? 'onnxruntime-node'));
+  const factory = opts.backendFactory ?? (await getBackendFactory(resolveBackendName(opts.backend ?? 'auto')));
   const availability = await factory.availability();
   if (!availability.available) {
+    if (availability.missingPackages?.length) throw new BackendUnavailableError('BACKEND_NOT_INSTALLED', availability.reason);
     throw new BackendUnavailableError('BACKEND_UNAVAILABLE', `backend ${factory.name} is unavailable: ${availability.reason}`);
   }
   const source =
@@ -98,7 +103,7 @@ export async function createDetector(opts: DetectorOptions = {}): Promise<Detect
   const decodeOptions = {
     minScore: opts.minScore ?? preset.decode.minScoreThresh,
     iouThreshold: opts.iouThreshold ?? preset.nms.minSuppressionThreshold,
-    nms: opts.nms ?? 'blend',
+    nms: opts.nms ?? preset.nms.flavour,
     maxFaces: opts.maxFaces,
   } as const;
   let disposed = false;

@@ -1,4 +1,5 @@
-// A detected face in input-image pixels, built from one decoded detection row and the letterbox transform.
+// A detected face in input-image pixels, built from one decoded detection row and the letterbox transform,
+// plus adapters to the result shapes of @tensorflow-models/face-detection and @mediapipe/tasks-vision.
 import { ToolkitError } from '../errors.js';
 import { modelToImage, modelToImageNormalized, type LetterboxTransform } from './letterbox.js';
 import type { Detections } from './tensors-to-detections.js';
@@ -15,11 +16,17 @@ export interface Point {
   readonly y: number;
 }
 
+export interface NamedPoint extends Point {
+  readonly name: KeypointName;
+}
+
 export interface Box {
   readonly xMin: number;
   readonly yMin: number;
   readonly xMax: number;
   readonly yMax: number;
+  readonly width: number;
+  readonly height: number;
 }
 
 /** The structural shape drawing and reports need (Face satisfies it). */
@@ -29,17 +36,36 @@ export interface FaceLike {
   readonly score: number;
 }
 
+/**
+ * Roll of the face in the image plane, from the eye line: the angle of the vector from the person's
+ * right eye to their left eye, measured in image pixels (y pointing down), in (-pi, pi]. 0 for an upright
+ * face; positive when the face is turned clockwise as the image is displayed. The same convention as
+ * MediaPipe's face ROI rotation (DetectionsToRectsCalculator, keypoints 0 -> 1, target angle 0).
+ */
+export function rollFromEyes(rightEye: Point, leftEye: Point): number {
+  return Math.atan2(leftEye.y - rightEye.y, leftEye.x - rightEye.x);
+}
+
 export class Face implements FaceLike {
   readonly box: Box;
   readonly keypoints: Readonly<Record<KeypointName, Point>>;
+  /** The same keypoints as an array in KEYPOINT_NAMES order, each with its name. */
+  readonly keypointList: readonly NamedPoint[];
   readonly score: number;
-  // Kept private so JSON.stringify(face) shows only box, keypoints and score.
+  /** Roll from the eye line in radians (see rollFromEyes for the sign convention). */
+  readonly roll: number;
+  /** The same roll in degrees. */
+  readonly rollDegrees: number;
+  // Kept private so JSON.stringify(face) shows only the public fields.
   readonly #normalized: readonly number[];
 
-  constructor(box: Box, keypoints: Record<KeypointName, Point>, score: number, normalized: readonly number[]) {
-    this.box = box;
+  constructor(box: Omit<Box, 'width' | 'height'>, keypoints: Record<KeypointName, Point>, score: number, normalized: readonly number[]) {
+    this.box = { ...box, width: box.xMax - box.xMin, height: box.yMax - box.yMin };
     this.keypoints = keypoints;
+    this.keypointList = KEYPOINT_NAMES.map((name) => ({ name, x: keypoints[name].x, y: keypoints[name].y }));
     this.score = score;
+    this.roll = rollFromEyes(keypoints.rightEye, keypoints.leftEye);
+    this.rollDegrees = (this.roll * 180) / Math.PI;
     this.#normalized = normalized;
   }
 
@@ -80,4 +106,46 @@ export function facesFromDetections(detections: Detections, transform: Letterbox
     faces.push(new Face({ xMin: p0.x, yMin: p0.y, xMax: p1.x, yMax: p1.y }, keypoints, score, normalized));
   }
   return faces;
+}
+
+// ---- adapters to the result shapes other face-detection libraries return ----
+
+/** @tensorflow-models/face-detection's keypoint names, in the same order as KEYPOINT_NAMES. */
+export const TFJS_MODELS_KEYPOINT_NAMES = ['rightEye', 'leftEye', 'noseTip', 'mouthCenter', 'rightEarTragion', 'leftEarTragion'] as const;
+
+/** The shape of @tensorflow-models/face-detection's `Face` (pixel coordinates). */
+export interface TfjsModelsFace {
+  box: { xMin: number; xMax: number; yMin: number; yMax: number; width: number; height: number };
+  keypoints: { x: number; y: number; name: (typeof TFJS_MODELS_KEYPOINT_NAMES)[number] }[];
+}
+
+/** A face as @tensorflow-models/face-detection's `estimateFaces` returns it (no score there: use face.score). */
+export function toTfjsModelsFace(face: Face): TfjsModelsFace {
+  const { xMin, xMax, yMin, yMax, width, height } = face.box;
+  return {
+    box: { xMin, xMax, yMin, yMax, width, height },
+    keypoints: KEYPOINT_NAMES.map((name, k) => ({ x: face.keypoints[name].x, y: face.keypoints[name].y, name: TFJS_MODELS_KEYPOINT_NAMES[k]! })),
+  };
+}
+
+/** The shape of @mediapipe/tasks-vision's `Detection` (FaceDetector results). */
+export interface MediaPipeDetection {
+  categories: { score: number; index: number; categoryName: string; displayName: string }[];
+  /** Pixels; angle in clockwise degrees (always 0: the face box is axis-aligned). */
+  boundingBox?: { originX: number; originY: number; width: number; height: number; angle: number };
+  /** Normalized to the input image ([0, 1] inside it). */
+  keypoints: { x: number; y: number; score?: number; label?: string }[];
+}
+
+/**
+ * A face as @mediapipe/tasks-vision's FaceDetector returns it: one category (index 0, empty names), the
+ * box in pixels, the six keypoints normalized over the input image, without labels, as tasks-vision gives them.
+ */
+export function toMediaPipeDetection(face: Face): MediaPipeDetection {
+  const n = face.toArray();
+  return {
+    categories: [{ score: face.score, index: 0, categoryName: '', displayName: '' }],
+    boundingBox: { originX: face.box.xMin, originY: face.box.yMin, width: face.box.width, height: face.box.height, angle: 0 },
+    keypoints: KEYPOINT_NAMES.map((_, k) => ({ x: n[4 + 2 * k]!, y: n[5 + 2 * k]! })),
+  };
 }

@@ -17,7 +17,7 @@ export interface WeightedNmsOptions {
   /** min_suppression_threshold: IoU strictly above this merges (0.3 in the face graphs and the seed). */
   readonly iouThreshold: number;
   readonly flavour: NmsFlavour;
-  /** Keep at most this many merged detections (highest-scoring clusters first); undefined or <= 0: no limit. */
+  /** Keep at most this many merged detections (the highest reported scores); undefined or <= 0: no limit. */
   readonly maxDetections?: number;
 }
 
@@ -36,7 +36,12 @@ export function intersectionOverUnion(values: ArrayLike<number>, a: number, b: n
   return union > 0 ? inter / union : 0;
 }
 
-/** Weighted non-maximum suppression over one image's detections; returns merged rows in cluster order. */
+/**
+ * Weighted non-maximum suppression over one image's detections. Clusters are formed best-score-first;
+ * the merged rows come out sorted by the score they report (descending; ties keep cluster order), and
+ * maxDetections keeps the highest reported scores. With 'blend' a cluster's mean score can rank below a
+ * later cluster's, so every cluster is merged before sorting and cutting.
+ */
 export function weightedNonMaxSuppression(detections: Detections, options: WeightedNmsOptions): Detections {
   const { count, stride, values } = detections;
   const scoreAt = stride - 1;
@@ -45,9 +50,9 @@ export function weightedNonMaxSuppression(detections: Detections, options: Weigh
   let remaining = Array.from({ length: count }, (_, i) => i).sort(
     (p, q) => values[q * stride + scoreAt]! - values[p * stride + scoreAt]! || p - q,
   );
-  const merged: number[] = [];
+  const clusters: Float64Array[] = [];
   const acc = new Float64Array(scoreAt);
-  while (remaining.length > 0 && merged.length / stride < limit) {
+  while (remaining.length > 0) {
     const best = remaining[0]!;
     const rest: number[] = [];
     acc.fill(0);
@@ -63,15 +68,20 @@ export function weightedNonMaxSuppression(detections: Detections, options: Weigh
       totalScore += s;
       members++;
     }
-    const bestScore = values[best * stride + scoreAt]!;
+    const row = new Float64Array(stride);
     if (members > 1 && totalScore > 0) {
-      for (let c = 0; c < scoreAt; c++) merged.push(acc[c]! / totalScore);
-      merged.push(options.flavour === 'blend' ? totalScore / members : bestScore);
+      for (let c = 0; c < scoreAt; c++) row[c] = acc[c]! / totalScore;
+      row[scoreAt] = options.flavour === 'blend' ? totalScore / members : values[best * stride + scoreAt]!;
     } else {
       // A lone detection (or an all-zero-score cluster) is kept unchanged, as in both originals.
-      for (let c = 0; c <= scoreAt; c++) merged.push(values[best * stride + c]!);
+      row.set(values.subarray(best * stride, (best + 1) * stride));
     }
+    clusters.push(row);
     remaining = rest;
   }
-  return { count: merged.length / stride, stride, values: Float64Array.from(merged) };
+  // Array.prototype.sort is stable, so equal reported scores keep cluster order.
+  const kept = clusters.sort((a, b) => b[scoreAt]! - a[scoreAt]!).slice(0, limit);
+  const out = new Float64Array(kept.length * stride);
+  kept.forEach((row, i) => out.set(row, i * stride));
+  return { count: kept.length, stride, values: out };
 }

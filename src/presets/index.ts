@@ -1,7 +1,7 @@
 // Model presets as data. Values are MediaPipe's published graph options
 // (face_detection_short_range.pbtxt, face_detection_full_range.pbtxt) and the seed's (front 0.75, back 0.65).
 import { ToolkitError } from '../errors.js';
-import type { Preset, PresetName, SsdAnchorsOptions, TensorsToDetectionsOptions } from './types.js';
+import type { NmsOptions, Preset, PresetName, SsdAnchorsOptions, TensorsToDetectionsOptions } from './types.js';
 
 export type { Preset, PresetName } from './types.js';
 
@@ -61,7 +61,10 @@ const FULL_RANGE_ANCHORS: SsdAnchorsOptions = {
   fixedAnchorSize: true,
 };
 
-const NMS = { minSuppressionThreshold: 0.3 };
+// Each model family keeps the NMS scoring of the code it comes from: MediaPipe's graphs report a cluster's
+// best score, the seed (BlazeFace-PyTorch) its mean score.
+const MEDIAPIPE_NMS: NmsOptions = { minSuppressionThreshold: 0.3, flavour: 'mediapipe' };
+const SEED_NMS: NmsOptions = { minSuppressionThreshold: 0.3, flavour: 'blend' };
 
 export const PRESETS: Readonly<Record<PresetName, Preset>> = {
   short_range: {
@@ -72,7 +75,7 @@ export const PRESETS: Readonly<Record<PresetName, Preset>> = {
     inputHeight: 128,
     anchors: ssd128or256(128, 0.1484375, [8, 16, 16, 16]),
     decode: faceDecode(128, 896, 0.5),
-    nms: NMS,
+    nms: MEDIAPIPE_NMS,
     torchArchitecture: 'front',
   },
   full_range: {
@@ -83,7 +86,7 @@ export const PRESETS: Readonly<Record<PresetName, Preset>> = {
     inputHeight: 192,
     anchors: FULL_RANGE_ANCHORS,
     decode: faceDecode(192, 2304, 0.6),
-    nms: NMS,
+    nms: MEDIAPIPE_NMS,
   },
   full_range_sparse: {
     name: 'full_range_sparse',
@@ -93,7 +96,7 @@ export const PRESETS: Readonly<Record<PresetName, Preset>> = {
     inputHeight: 192,
     anchors: FULL_RANGE_ANCHORS,
     decode: faceDecode(192, 2304, 0.6),
-    nms: NMS,
+    nms: MEDIAPIPE_NMS,
   },
   front: {
     name: 'front',
@@ -103,7 +106,7 @@ export const PRESETS: Readonly<Record<PresetName, Preset>> = {
     inputHeight: 128,
     anchors: ssd128or256(128, 0.1484375, [8, 16, 16, 16]),
     decode: faceDecode(128, 896, 0.75),
-    nms: NMS,
+    nms: SEED_NMS,
     torchArchitecture: 'front',
   },
   back: {
@@ -114,7 +117,7 @@ export const PRESETS: Readonly<Record<PresetName, Preset>> = {
     inputHeight: 256,
     anchors: ssd128or256(256, 0.15625, [16, 32, 32, 32]),
     decode: faceDecode(256, 896, 0.65),
-    nms: NMS,
+    nms: SEED_NMS,
     torchArchitecture: 'back',
   },
 };

@@ -44,6 +44,11 @@ export interface TensorsToDetectionsOptions {
 export interface NmsOptions {
   /** IoU above which detections are merged/suppressed (0.3 in MediaPipe's face graphs and the seed). */
   minSuppressionThreshold: number;
+  /**
+   * How a cluster's score is reported (see src/detect/non-max-suppression.ts): 'mediapipe' (the best score,
+   * MediaPipe's WEIGHTED NMS) for MediaPipe's models, 'blend' (the mean score, BlazeFace-PyTorch's) for the seed's.
+   */
+  flavour: 'blend' | 'mediapipe';
 }
 
 export type PresetName = 'short_range' | 'full_range' | 'full_range_sparse' | 'front' | 'back';

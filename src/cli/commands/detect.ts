@@ -1,28 +1,31 @@
 // `blazeface detect <images...>`: faces per image as text or JSON lines, optionally annotated PNGs.
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { isBackendName } from '../../backends/index.js';
 import { BACKEND_NAMES } from '../../backends/backend.js';
-import { createDetector, type BatchEntry } from '../../detect/detector.js';
+import { createDetector, type BatchEntry, type DetectorOptions } from '../../detect/detector.js';
 import { drawDetections } from '../../detect/draw.js';
 import type { Face } from '../../detect/face.js';
-import { NMS_FLAVOURS, type NmsFlavour } from '../../detect/non-max-suppression.js';
+import { NMS_FLAVOURS } from '../../detect/non-max-suppression.js';
 import { ToolkitError } from '../../errors.js';
 import { decodeRgb } from '../../image/pixels.js';
 import { PRESETS } from '../../presets/index.js';
-import type { PresetName } from '../../presets/types.js';
 import { writeFileAtomic } from '../../util/fs.js';
+import { choiceOption, EXIT, numberOption, parseCommand, pathOption, presetNames, UsageError } from '../args.js';
 
 export const summary = 'detect faces in images (JSON lines with --json, annotated PNGs with --out)';
 
 const USAGE = `usage: blazeface detect <images...> [options]
 
-  --preset <name>        ${Object.keys(PRESETS).join(' | ')} (default short_range)
-  --backend <name>       ${BACKEND_NAMES.join(' | ')} (default onnxruntime-node)
+  --preset <name>        ${Object.keys(PRESETS).join(' | ')} (default full_range)
+                         full_range finds faces up to about 5 m away, small in the frame: ordinary photos.
+                         short_range (128x128, faster) suits selfies and webcams, faces within about 2 m
+                         that fill a good part of the image; it misses small faces.
+  --backend <name>       auto | ${BACKEND_NAMES.join(' | ')} (default auto: onnxruntime-node when
+                         installed, else onnxruntime-web, else reference)
   --min-score <0..1>     score threshold (default: the preset's)
   --iou <0..1>           NMS IoU threshold (default: the preset's, 0.3)
-  --nms <flavour>        ${NMS_FLAVOURS.join(' | ')} (default blend, the seed's)
-  --max-faces <n>        at most n faces per image
+  --nms <flavour>        ${NMS_FLAVOURS.join(' | ')} (default: the preset's; mediapipe for MediaPipe's models, blend for front/back)
+  --max-faces <n>        at most n faces per image, the highest scores (faces are listed by score, descending)
   --model-file <file>    the .tflite (required for the front and back presets)
   --artifacts <dir>      artifacts root (default the package's artifacts/)
   --json                 one JSON record per image on stdout
@@ -30,17 +33,8 @@ const USAGE = `usage: blazeface detect <images...> [options]
 
 Exit status: 0 all images processed, 1 some image failed, 2 usage error.`;
 
-class UsageError extends Error {}
-
-function num(name: string, value: string | undefined, integer = false): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || (integer && !Number.isInteger(n))) throw new UsageError(`--${name}: not a${integer ? 'n integer' : ' number'}: '${value}'`);
-  return n;
-}
-
 function faceRecord(face: Face): Record<string, unknown> {
-  return { box: face.box, keypoints: face.keypoints, score: face.score, detection: face.toArray() };
+  return { box: face.box, keypoints: face.keypoints, score: face.score, rollDegrees: face.rollDegrees, detection: face.toArray() };
 }
 
 function entryRecord(entry: BatchEntry): Record<string, unknown> {
@@ -77,64 +71,54 @@ function outputNames(images: readonly string[]): string[] {
 }
 
 export async function run(argv: string[]): Promise<number> {
+  let options: DetectorOptions;
   let parsed;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        preset: { type: 'string', default: 'short_range' },
-        backend: { type: 'string', default: 'onnxruntime-node' },
+    parsed = parseCommand(
+      argv,
+      USAGE,
+      {
+        preset: { type: 'string', default: 'full_range' },
+        backend: { type: 'string', default: 'auto' },
         'min-score': { type: 'string' },
         iou: { type: 'string' },
-        nms: { type: 'string', default: 'blend' },
+        nms: { type: 'string' },
         'max-faces': { type: 'string' },
         'model-file': { type: 'string' },
         artifacts: { type: 'string' },
         json: { type: 'boolean', default: false },
         out: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
       },
-    });
-  } catch (err) {
-    console.error(`${err instanceof Error ? err.message : String(err)}\n\n${USAGE}`);
-    return 2;
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  let options;
-  try {
+      true,
+    );
+    if (!parsed) return EXIT.ok;
+    const { values, positionals } = parsed;
     if (positionals.length === 0) throw new UsageError('no images given');
-    if (!(values.preset in PRESETS)) throw new UsageError(`--preset: unknown preset '${values.preset}'`);
-    if (!isBackendName(values.backend)) throw new UsageError(`--backend: unknown backend '${values.backend}'`);
-    if (!(NMS_FLAVOURS as readonly string[]).includes(values.nms)) throw new UsageError(`--nms: expected ${NMS_FLAVOURS.join(' or ')}, got '${values.nms}'`);
-    const minScore = num('min-score', values['min-score']);
-    const iouThreshold = num('iou', values.iou);
-    const maxFaces = num('max-faces', values['max-faces'], true);
-    if (minScore !== undefined && !(minScore >= 0 && minScore <= 1)) throw new UsageError('--min-score must be in [0, 1]');
-    if (iouThreshold !== undefined && !(iouThreshold >= 0 && iouThreshold <= 1)) throw new UsageError('--iou must be in [0, 1]');
-    if (maxFaces !== undefined && maxFaces < 1) throw new UsageError('--max-faces must be at least 1');
+    const [preset] = presetNames('--preset', [values.preset]);
+    if (preset === undefined || values.preset.includes(',')) throw new UsageError(`--preset: expected one preset, got '${values.preset}'`);
+    const backend = choiceOption('--backend', values.backend, ['auto', ...BACKEND_NAMES] as const);
     options = {
-      preset: values.preset as PresetName,
-      backend: values.backend,
-      nms: values.nms as NmsFlavour,
-      minScore,
-      iouThreshold,
-      maxFaces,
-      modelFile: values['model-file'],
-      artifactsRoot: values.artifacts,
+      preset,
+      backend,
+      nms: values.nms === undefined ? undefined : choiceOption('--nms', values.nms, NMS_FLAVOURS),
+      minScore: numberOption('--min-score', values['min-score'], { min: 0, max: 1 }),
+      iouThreshold: numberOption('--iou', values.iou, { min: 0, max: 1 }),
+      maxFaces: numberOption('--max-faces', values['max-faces'], { min: 1, integer: true }),
+      modelFile: pathOption('--model-file', values['model-file']),
+      artifactsRoot: pathOption('--artifacts', values.artifacts),
     };
+    pathOption('--out', values.out);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     console.error(`${err.message}\n\n${USAGE}`);
-    return 2;
+    return EXIT.usage;
   }
+  const { values, positionals } = parsed;
 
   const detector = await createDetector(options);
+  if (options.backend === 'auto' && detector.backend.name !== 'onnxruntime-node') {
+    console.error(`note: onnxruntime-node is not installed; running on ${detector.backend.name} (slower). npm install onnxruntime-node for the fast backend.`);
+  }
   try {
     const entries = await detector.detectBatch(positionals);
     const names = outputNames(positionals);

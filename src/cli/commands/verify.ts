@@ -1,7 +1,6 @@
 // `blazeface verify`: every backend against the float64 reference on every preset; writes
 // artifacts/parity/report.{json,md,html} and ends with a summary table on stdout (progress on stderr).
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { BACKEND_NAMES, type BackendName } from '../../backends/backend.js';
 import { PACKAGED_PRESETS, PRESETS } from '../../presets/index.js';
 import type { PresetName } from '../../presets/types.js';
@@ -9,6 +8,7 @@ import { DEFAULT_TOLERANCES } from '../../verify/compare.js';
 import { summaryTable } from '../../verify/report-text.js';
 import { runVerify } from '../../verify/verify.js';
 import { DEFAULT_PARITY_DIR, writeReports } from '../../verify/write.js';
+import { choiceOption, EXIT, listOption, numberOption, parseCommand, pathOption, presetNames, UsageError, withUsage } from '../args.js';
 
 export const summary = 'compare every backend with the float64 reference; write artifacts/parity/report.{json,md,html}';
 
@@ -29,93 +29,57 @@ const USAGE = `usage: blazeface verify [options]
   --model-file p=file   .tflite for a preset (repeatable; needed for front/back)
 Exit status: 0 when every available backend passes, 1 otherwise, 2 on bad usage.`;
 
-function list(value: string | undefined): string[] | undefined {
-  return value === undefined ? undefined : value.split(',').map((s) => s.trim()).filter(Boolean);
-}
-
-function positiveNumber(flag: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!(Number.isFinite(n) && n >= 0)) throw new UsageError(`${flag} expects a number >= 0, got '${value}'`);
-  return n;
-}
-
-function count(flag: string, value: string | undefined): number | undefined {
-  const n = positiveNumber(flag, value);
-  if (n !== undefined && !Number.isInteger(n)) throw new UsageError(`${flag} expects an integer, got '${value}'`);
-  return n;
-}
-
-class UsageError extends Error {}
-
 export async function run(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: false,
-      options: {
-        presets: { type: 'string' },
-        backends: { type: 'string' },
-        out: { type: 'string' },
-        tolerance: { type: 'string' },
-        'det-tolerance': { type: 'string' },
-        fast: { type: 'boolean', default: false },
-        random: { type: 'string' },
-        runs: { type: 'string' },
-        artifacts: { type: 'string' },
-        'model-file': { type: 'string', multiple: true },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
+  return withUsage(USAGE, async () => {
+    const parsed = parseCommand(argv, USAGE, {
+      presets: { type: 'string' },
+      backends: { type: 'string' },
+      out: { type: 'string' },
+      tolerance: { type: 'string' },
+      'det-tolerance': { type: 'string' },
+      fast: { type: 'boolean', default: false },
+      random: { type: 'string' },
+      runs: { type: 'string' },
+      artifacts: { type: 'string' },
+      'model-file': { type: 'string', multiple: true },
     });
-  } catch (err) {
-    console.error(`${(err as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  const v = parsed.values;
-  if (v.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  let options;
-  try {
-    const presets = list(v.presets) ?? [...PACKAGED_PRESETS];
-    for (const p of presets) if (!(p in PRESETS)) throw new UsageError(`unknown preset '${p}'; expected one of ${Object.keys(PRESETS).join(', ')}`);
-    const backends = list(v.backends);
-    for (const b of backends ?? []) {
-      if (!(BACKEND_NAMES as readonly string[]).includes(b)) throw new UsageError(`unknown backend '${b}'; expected one of ${BACKEND_NAMES.join(', ')}`);
-    }
+    if (!parsed) return EXIT.ok;
+    const v = parsed.values;
+    const presets = v.presets !== undefined ? presetNames('--presets', [v.presets]) : [...PACKAGED_PRESETS];
+    const backends = v.backends !== undefined ? listOption('--backends', v.backends) : undefined;
+    for (const b of backends ?? []) choiceOption('--backends', b, BACKEND_NAMES);
     const modelFiles: Partial<Record<PresetName, string>> = {};
     for (const spec of v['model-file'] ?? []) {
       const eq = spec.indexOf('=');
       const name = spec.slice(0, eq);
-      if (eq <= 0 || !(name in PRESETS)) throw new UsageError(`--model-file expects preset=file, got '${spec}'`);
+      if (eq <= 0 || !(name in PRESETS) || spec.slice(eq + 1).trim() === '') throw new UsageError(`--model-file expects preset=file, got '${spec}'`);
       modelFiles[name as PresetName] = path.resolve(spec.slice(eq + 1));
     }
-    const raw = positiveNumber('--tolerance', v.tolerance);
-    const det = positiveNumber('--det-tolerance', v['det-tolerance']);
-    options = {
-      presets: presets as PresetName[],
+    const raw = numberOption('--tolerance', v.tolerance, { min: 0 });
+    const det = numberOption('--det-tolerance', v['det-tolerance'], { min: 0 });
+    const artifacts = pathOption('--artifacts', v.artifacts);
+    const options = {
+      presets,
       backends: backends as BackendName[] | undefined,
       tolerances: {
         ...(raw === undefined ? {} : { rawMaxErr: raw }),
         ...(det === undefined ? {} : { detectionCoord: det, detectionScore: det }),
       },
-      inputs: { randomCount: count('--random', v.random) ?? (v.fast ? 2 : 8) },
-      runs: count('--runs', v.runs) ?? (v.fast ? 1 : 3),
-      artifactsRoot: v.artifacts ? path.resolve(v.artifacts) : undefined,
+      inputs: { randomCount: numberOption('--random', v.random, { min: 0, integer: true }) ?? (v.fast ? 2 : 8) },
+      runs: numberOption('--runs', v.runs, { min: 0, integer: true }) ?? (v.fast ? 1 : 3),
+      artifactsRoot: artifacts ? path.resolve(artifacts) : undefined,
       modelFiles,
       log: (line: string) => console.error(line),
     };
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    console.error(`${err.message}\n\n${USAGE}`);
-    return 2;
-  }
+    return verify(options, pathOption('--out', v.out));
+  });
+}
+
+async function verify(options: Parameters<typeof runVerify>[0], outDir: string | undefined): Promise<number> {
   const result = await runVerify(options);
-  const out = path.resolve(v.out ?? DEFAULT_PARITY_DIR);
+  const out = path.resolve(outDir ?? DEFAULT_PARITY_DIR);
   const files = await writeReports(result, out);
   console.log(summaryTable(result.report));
   console.log(`\nreports: ${files.json}\n         ${files.md}\n         ${files.html}`);
-  return result.report.summary.pass ? 0 : 1;
+  return result.report.summary.pass ? EXIT.ok : EXIT.failure;
 }
