@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ArtifactIntegrityError, ToolkitError } from '../errors.js';
 import type { Backend, BackendName, ImageBatch, ModelSource, RawOutputs } from './backend.js';
-import { checkImageBatch } from './batch.js';
+import { checkImageBatch } from '../ir/batch.js';
 
 /** Names fixed by the ONNX emitter (src/emit/onnx/emit.ts). */
 const INPUT = 'input';

@@ -7,7 +7,7 @@ import type { TFLiteWebModelRunner, TFLiteWebModelRunnerTensorInfo } from '@tens
 import { BackendUnavailableError, ToolkitError } from '../errors.js';
 import { detectorOutputs, elementCount } from '../ir/graph.js';
 import type { Backend, BackendFactory, ImageBatch, ModelSource, RawOutputs } from './backend.js';
-import { checkImageBatch } from './batch.js';
+import { checkImageBatch } from '../ir/batch.js';
 import { createTfliteRunner, tflitePackageDir, tflitePackageVersion, tfliteShimInfo, tfliteWasmDir } from './tflite-node-shim.js';
 
 function shapeOf(info: TFLiteWebModelRunnerTensorInfo): number[] {

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { ArtifactIntegrityError, BackendUnavailableError, ToolkitError } from '../errors.js';
 import { REPO_ROOT } from '../fixtures.js';
 import type { Availability, Backend, BackendFactory, ImageBatch, ModelSource, RawOutputs } from './backend.js';
-import { checkImageBatch } from './batch.js';
+import { checkImageBatch } from '../ir/batch.js';
 
 /** The helper script, shipped with the package. */
 export const TORCH_HELPER = path.join(REPO_ROOT, 'python', 'blazeface_torch.py');

@@ -1,8 +1,8 @@
 // The float64 oracle: interprets the Graph IR op by op with TFLite's semantics (NHWC, SAME padding
 // with the odd pixel bottom/right, fused activations). Independent of every emitter: it reads only
 // the IR and its own kernels (./kernels), so agreement with it is evidence, not an echo.
-import type { ImageBatch, RawOutputs } from '../backends/backend.js';
-import { checkImageBatch } from '../backends/batch.js';
+import type { RawOutputs } from '../backends/backend.js';
+import { checkImageBatch, type ImageBatch } from '../ir/batch.js';
 import { ToolkitError, UnsupportedOpError } from '../errors.js';
 import { detectorOutputs, imageInput, type Graph, type Op, type Tensor } from '../ir/graph.js';
 import { conv2d, depthwiseConv2d, prepareConvFilter, type ConvFilter } from './kernels/conv.js';
