@@ -7,6 +7,7 @@ import type { ArtifactOverrides, ModelSource } from './backends/backend.js';
 import type { Preset } from './presets/types.js';
 import { resolvePresetModelFile } from './tflite/model-file.js';
 import { readTflite } from './tflite/reader.js';
+import { validateGraph } from './ir/validate.js';
 
 export interface ModelSourceOptions {
   /** The .tflite to use (required for user presets: front, back). */
@@ -22,6 +23,7 @@ export async function loadModelSource(preset: Preset, opts: ModelSourceOptions =
   const tflitePath = resolvePresetModelFile(preset, opts.modelFile);
   const tfliteBytes = new Uint8Array(await readFile(tflitePath));
   const graph = readTflite(tfliteBytes, path.basename(tflitePath));
+  validateGraph(graph);
   const artifactsRoot = opts.artifactsRoot ?? DEFAULT_ARTIFACTS_ROOT;
   if (opts.verifyArtifacts ?? true) {
     await verifyPresetArtifacts(artifactsRoot, preset.name, tfliteBytes, tflitePath);

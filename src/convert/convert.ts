@@ -24,6 +24,7 @@ import { encodeNpy } from '../npy.js';
 import type { Preset } from '../presets/types.js';
 import { resolvePresetModelFile } from '../tflite/model-file.js';
 import { readTflite } from '../tflite/reader.js';
+import { validateGraph } from '../ir/validate.js';
 import { sha256Hex, writeFileAtomic } from '../util/fs.js';
 import { installedPackageVersion, TOOLKIT_NAME, TOOLKIT_VERSION } from '../version.js';
 
@@ -75,6 +76,8 @@ export async function convertPreset(preset: Preset, opts: ConvertOptions = {}): 
   const modelPath = resolvePresetModelFile(preset, opts.modelFile);
   const modelBytes = new Uint8Array(await readFile(modelPath));
   const graph = readTflite(modelBytes, path.basename(modelPath));
+  // A graph whose operands do not fit must not become artifacts (nor make the reference runtime allocate).
+  validateGraph(graph);
   const { files, skipped } = buildArtifacts(graph, preset, opts);
 
   // The manifest must never list files that have since been overwritten: unlist the preset before
