@@ -25,6 +25,7 @@ import type { Preset } from '../presets/types.js';
 import { resolvePresetModelFile } from '../tflite/model-file.js';
 import { readTflite } from '../tflite/reader.js';
 import { validateGraph } from '../ir/validate.js';
+import { checkGraphSignature } from '../artifacts/signature.js';
 import { sha256Hex, writeFileAtomic } from '../util/fs.js';
 import { installedPackageVersion, TOOLKIT_NAME, TOOLKIT_VERSION } from '../version.js';
 
@@ -78,6 +79,7 @@ export async function convertPreset(preset: Preset, opts: ConvertOptions = {}): 
   const graph = readTflite(modelBytes, path.basename(modelPath));
   // A graph whose operands do not fit must not become artifacts (nor make the reference runtime allocate).
   validateGraph(graph);
+  checkGraphSignature(preset, graph, modelPath);
   const { files, skipped } = buildArtifacts(graph, preset, opts);
 
   // The manifest must never list files that have since been overwritten: unlist the preset before
