@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_ARTIFACTS_ROOT, type Manifest } from '../src/artifacts/manifest.js';
+import type { BackendName } from '../src/backends/backend.js';
 import { createDetector } from '../src/detect/detector.js';
 import { ArtifactIntegrityError, BackendError, ToolkitError } from '../src/errors.js';
 import { sha256Hex } from '../src/util/fs.js';
@@ -56,7 +57,7 @@ async function failure(work: () => Promise<unknown>): Promise<ToolkitError> {
 
 const image = { data: new Uint8Array(128 * 128 * 3).fill(100), width: 128, height: 128 };
 
-async function detectOnce(root: string, backend: string): Promise<void> {
+async function detectOnce(root: string, backend: BackendName): Promise<void> {
   const detector = await createDetector({ preset: 'short_range', backend, artifactsRoot: root });
   try {
     await detector.detect(image);
@@ -70,7 +71,7 @@ describe('re-signed but wrong artifacts (defect 5)', () => {
     const root = await copyArtifacts();
     await cp(path.join(root, 'full_range', 'model.onnx'), path.join(root, 'short_range', 'model.onnx'));
     await resign(root, 'short_range/model.onnx');
-    for (const backend of ['onnxruntime-node', 'onnxruntime-web']) {
+    for (const backend of ['onnxruntime-node', 'onnxruntime-web'] as const) {
       const err = await failure(() => detectOnce(root, backend));
       expect(err, backend).toBeInstanceOf(ArtifactIntegrityError);
       expect(err.code).toBe('ARTIFACT_SHAPE_MISMATCH');

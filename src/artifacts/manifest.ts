@@ -107,7 +107,12 @@ export async function updateManifest(
   toolkit: string,
 ): Promise<Manifest> {
   let previous: Manifest | null = null;
-  if (existsSync(path.join(root, MANIFEST_FILE))) previous = readManifest(root);
+  try {
+    if (existsSync(path.join(root, MANIFEST_FILE))) previous = readManifest(root);
+  } catch (err) {
+    // An unreadable manifest lists nothing usable; rewriting it from scratch is the fix its error asks for.
+    if (!(err instanceof ArtifactIntegrityError)) throw err;
+  }
   const presets: Record<string, PresetRecord> = { ...(previous?.presets ?? {}), ...(change.presets ?? {}) };
   for (const name of change.removePresets ?? []) delete presets[name];
   const files = new Map((previous?.files ?? []).map((f) => [f.path, f]));
