@@ -32,3 +32,4 @@ export {
   ToolkitError,
   UnsupportedOpError,
 } from './errors.js';
+export { BackendError, GraphShapeError } from './errors.js';
