@@ -62,6 +62,26 @@ describe('graphs that cannot run', () => {
     await expect(loadModelSource(getPreset('front'), { modelFile: file, verifyArtifacts: false })).rejects.toThrow(GraphShapeError);
   });
 
+  it('an ADD whose operands broadcast beyond the declared output is refused before the reference runtime allocates it', async () => {
+    // A [2300,1,1,1,1] constant next to a [1,64,64,24] activation: 226M float64 values (1.8 GB) if computed.
+    const add = shortRange.ops.find((op) => op.type === 'ADD')!;
+    const extra: Tensor = { index: shortRange.tensors.length, name: 'hostile_bias', shape: [2300, 1, 1, 1, 1], dtype: 'float32', sourceDtype: 'float32', buffer: 0, data: new Float32Array(2300) };
+    const bytes = writeTflite({ ...shortRange, tensors: [...shortRange.tensors, extra], ops: shortRange.ops.map((op) => (op === add ? { ...op, inputs: [op.inputs[0]!, extra.index] } : op)) });
+    const graph = readTflite(bytes, 'broadcast-add.tflite');
+    const before = process.memoryUsage().rss;
+    const err = (() => {
+      try {
+        runReferenceTensors(graph, { data: new Float32Array(128 * 128 * 3), shape: [1, 128, 128, 3] });
+      } catch (e) {
+        return e;
+      }
+      return null;
+    })();
+    expect(err).toBeInstanceOf(GraphShapeError);
+    expect((err as Error).message).toMatch(/op #\d+ ADD .*computes \[2300,1,64,64,24\], but output .* is declared \[1,64,64,24\]/);
+    expect(process.memoryUsage().rss - before).toBeLessThan(256 << 20);
+  });
+
   it('checks channel counts, strides, concat axes, reshape counts, pads and resize sizes', () => {
     const t = (index: number, shape: number[], data?: number): Tensor => ({
       index,

@@ -127,10 +127,10 @@ export function validateGraph(graph: Graph): ReadonlyMap<number, readonly number
     const out = outIndex === undefined ? undefined : tensorAt(outIndex);
     if (op.outputs.length !== 1 || !out) fail(`expected one output tensor, got [${op.outputs.join(',')}]`);
     const outShape = inferOutput(op, inputs, fail);
-    checkSize(out!, outShape, label);
     if (out!.shape.length > 0 && out!.shape.join(',') !== outShape.join(',')) {
       fail(`computes [${outShape.join(',')}], but output ${describe(out, out!.index)} is declared [${out!.shape.join(',')}]`);
     }
+    checkSize(out!, outShape, label);
     shapes.set(out!.index, outShape);
   }
 
