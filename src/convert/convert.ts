@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { generateAnchors } from '../anchors/ssd-anchors-calculator.js';
-import { commitPresetArtifacts } from '../artifacts/commit.js';
+import { commitPresetArtifacts, sweepStale } from '../artifacts/commit.js';
 import { DEFAULT_ARTIFACTS_ROOT, type PresetRecord } from '../artifacts/manifest.js';
 import { buildOnnxModel, ONNX_OPSET } from '../emit/onnx/emit.js';
 import { encodeModel } from '../emit/onnx/proto.js';
@@ -67,6 +67,8 @@ export async function convertPreset(preset: Preset, opts: ConvertOptions = {}): 
   const started = performance.now();
   const root = opts.artifactsRoot ?? DEFAULT_ARTIFACTS_ROOT;
   const log = opts.log ?? (() => {});
+  // Leftovers of interrupted runs go first, whether or not this run gets as far as writing.
+  await sweepStale(root);
   const modelPath = resolvePresetModelFile(preset, opts.modelFile);
   const modelBytes = new Uint8Array(await readFile(modelPath));
   const graph = readTflite(modelBytes, path.basename(modelPath));
