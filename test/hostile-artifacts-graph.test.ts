@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { convertPreset } from '../src/convert/convert.js';
-import { GraphShapeError, ToolkitError } from '../src/errors.js';
+import { ArtifactIntegrityError, GraphShapeError, ToolkitError } from '../src/errors.js';
 import type { Graph, Op, Tensor } from '../src/ir/graph.js';
 import { MAX_TENSOR_ELEMENTS, validateGraph } from '../src/ir/validate.js';
 import { loadModelSource } from '../src/model-source.js';
@@ -80,6 +80,22 @@ describe('graphs that cannot run', () => {
     expect(err).toBeInstanceOf(GraphShapeError);
     expect((err as Error).message).toMatch(/op #\d+ ADD .*computes \[2300,1,64,64,24\], but output .* is declared \[1,64,64,24\]/);
     expect(process.memoryUsage().rss - before).toBeLessThan(256 << 20);
+  });
+
+  it("another preset's .tflite is refused by convert and at load (ARTIFACT_SHAPE_MISMATCH naming the file)", async () => {
+    const file = resolvePresetModelFile(getPreset('full_range'));
+    const out = path.join(dir, 'artifacts-wrong-preset');
+    for (const work of [
+      () => convertPreset(getPreset('front'), { modelFile: file, artifactsRoot: out }),
+      () => loadModelSource(getPreset('front'), { modelFile: file, verifyArtifacts: false }),
+    ]) {
+      const err = await work().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ArtifactIntegrityError);
+      expect((err as ArtifactIntegrityError).code).toBe('ARTIFACT_SHAPE_MISMATCH');
+      expect((err as ArtifactIntegrityError).file).toBe(file);
+      expect((err as Error).message).toMatch(/the TFLite model reports input \[\?,192,192,3\], preset 'front' \(128x128 input, 896 anchors\) expects \[\?,128,128,3\]/);
+    }
+    expect(existsSync(out)).toBe(false);
   });
 
   it('checks channel counts, strides, concat axes, reshape counts, pads and resize sizes', () => {

@@ -76,7 +76,7 @@ describe('re-signed but wrong artifacts (defect 5)', () => {
       expect(err, backend).toBeInstanceOf(ArtifactIntegrityError);
       expect(err.code).toBe('ARTIFACT_SHAPE_MISMATCH');
       expect(err.file).toBe(path.join(root, 'short_range', 'model.onnx'));
-      expect(err.message).toMatch(/reports input \[N,192,192,3\], preset 'short_range' expects \[\?,128,128,3\]/);
+      expect(err.message).toMatch(/reports input \[N,192,192,3\], preset 'short_range' \(face_detection_short_range\.tflite\) expects \[\?,128,128,3\]/);
     }
   });
 

@@ -6,6 +6,7 @@
 // instead of failing inside a runtime.
 import { ArtifactIntegrityError } from '../errors.js';
 import { detectorOutputs, imageInput, type Graph } from '../ir/graph.js';
+import type { ModelSource } from '../backends/backend.js';
 import type { Preset } from '../presets/types.js';
 
 /** A dimension as runtimes report it: a number, a symbolic name ('N'), or null / -1 when unknown. */
@@ -17,8 +18,14 @@ export interface ReportedSignature {
   readonly classificators?: readonly ReportedDim[];
 }
 
+export interface Signature {
+  readonly input: readonly (number | null)[];
+  readonly regressors: readonly (number | null)[];
+  readonly classificators: readonly (number | null)[];
+}
+
 /** The three shapes the preset expects, batch as null. */
-export function presetSignature(preset: Preset): { input: (number | null)[]; regressors: (number | null)[]; classificators: (number | null)[] } {
+export function presetSignature(preset: Preset): Signature {
   return {
     input: [null, preset.inputHeight, preset.inputWidth, 3],
     regressors: [null, preset.decode.numBoxes, preset.decode.numCoords],
@@ -26,16 +33,22 @@ export function presetSignature(preset: Preset): { input: (number | null)[]; reg
   };
 }
 
+/** The three shapes of a Graph IR, batch as null (checked against the preset when the source is loaded). */
+export function graphSignature(graph: Graph): Signature {
+  const outputs = detectorOutputs(graph);
+  const unbatched = (shape: readonly number[]) => shape.map((d, i) => (i === 0 ? null : d));
+  return { input: unbatched(imageInput(graph).shape), regressors: unbatched(outputs.regressors.shape), classificators: unbatched(outputs.classificators.shape) };
+}
+
 const show = (dims: readonly ReportedDim[]): string => `[${dims.map((d) => (d === null ? '?' : String(d))).join(',')}]`;
 
 /**
- * Compare what a runtime reports with the preset. Batch (dimension 0) may be anything; an unknown
- * dimension elsewhere (symbolic, -1, null) passes, a different number does not. A shape the runtime
- * does not report at all is not checked (the run-time output check still is).
- * Throws ArtifactIntegrityError 'ARTIFACT_SHAPE_MISMATCH' naming the file and the runtime.
+ * Compare what a runtime reports with what is expected. Batch (dimension 0) may be anything; an
+ * unknown dimension elsewhere (symbolic, -1, null) passes, a different number does not. A shape the
+ * runtime does not report at all is not checked (the run-time output check still is).
+ * Throws ArtifactIntegrityError 'ARTIFACT_SHAPE_MISMATCH' naming the file, the runtime and `expectedBy`.
  */
-export function checkSignature(preset: Preset, reported: ReportedSignature, file: string, runtime: string): void {
-  const want = presetSignature(preset);
+export function checkSignature(want: Signature, reported: ReportedSignature, file: string, runtime: string, expectedBy: string): void {
   for (const key of ['input', 'regressors', 'classificators'] as const) {
     const got = reported[key];
     if (!got) continue;
@@ -45,15 +58,25 @@ export function checkSignature(preset: Preset, reported: ReportedSignature, file
     if (!fits) {
       throw new ArtifactIntegrityError(
         'ARTIFACT_SHAPE_MISMATCH',
-        `${file}: ${runtime} reports ${key} ${show(got)}, preset '${preset.name}' expects ${show(want[key])} (${preset.inputWidth}x${preset.inputHeight} input, ${preset.decode.numBoxes} anchors); is this another preset's model? Run \`npm run convert\``,
+        `${file}: ${runtime} reports ${key} ${show(got)}, ${expectedBy} expects ${show(want[key])}; is this another preset's model? Run \`npm run convert\``,
         { file },
       );
     }
   }
 }
 
+/** What a backend's model must look like: the source's Graph IR (itself checked against the preset by loadModelSource). */
+export function checkAgainstSource(source: ModelSource, reported: ReportedSignature, file: string, runtime: string): void {
+  checkSignature(graphSignature(source.graph), reported, file, runtime, `preset '${source.preset.name}' (${source.graph.source.fileName})`);
+}
+
 /** The Graph IR (the .tflite) against the preset: the file given for a preset must be that preset's model. */
 export function checkGraphSignature(preset: Preset, graph: Graph, file: string): void {
-  const outputs = detectorOutputs(graph);
-  checkSignature(preset, { input: imageInput(graph).shape, regressors: outputs.regressors.shape, classificators: outputs.classificators.shape }, file, 'the TFLite model');
+  checkSignature(
+    presetSignature(preset),
+    graphSignature(graph),
+    file,
+    'the TFLite model',
+    `preset '${preset.name}' (${preset.inputWidth}x${preset.inputHeight} input, ${preset.decode.numBoxes} anchors)`,
+  );
 }

@@ -1,7 +1,7 @@
 // What the two ONNX Runtime backends (onnxruntime-node, onnxruntime-web) share: reading model.onnx
 // (or the in-memory override), feeding an NHWC batch of any size, and copying the two outputs out.
 // Both packages expose onnxruntime-common's InferenceSession/Tensor API; only loading differs.
-import { checkSignature, type ReportedDim } from '../artifacts/signature.js';
+import { checkAgainstSource, type ReportedDim } from '../artifacts/signature.js';
 import { ArtifactIntegrityError, BackendError, ToolkitError } from '../errors.js';
 import type { Backend, BackendName, ImageBatch, ModelSource, RawOutputs } from './backend.js';
 import { checkImageBatch } from '../ir/batch.js';
@@ -96,8 +96,8 @@ export async function createOrtBackend(opts: {
   }
   try {
     // Before the first run: a model of another preset would otherwise fail inside the runtime ("invalid dimensions").
-    checkSignature(
-      opts.source.preset,
+    checkAgainstSource(
+      opts.source,
       {
         input: declaredShape(session.inputMetadata, INPUT),
         regressors: declaredShape(session.outputMetadata, REGRESSORS),

@@ -14,7 +14,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { loadGraphModel, version_converter, type GraphModel } from '@tensorflow/tfjs-converter';
 import { version_cpu } from '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths, version_wasm } from '@tensorflow/tfjs-backend-wasm';
-import { checkSignature, type ReportedDim } from '../artifacts/signature.js';
+import { checkAgainstSource, type ReportedDim } from '../artifacts/signature.js';
 import { ArtifactIntegrityError, BackendError, BackendUnavailableError, ToolkitError } from '../errors.js';
 import { detectorOutputs } from '../ir/graph.js';
 import { tfjsFileHandler, tfjsMemoryHandler } from '../emit/tfjs/io.js';
@@ -184,8 +184,8 @@ function checkTfjsSignature(model: GraphModel, source: ModelSource, label: strin
     );
   }
   const signature = (model.modelSignature ?? {}) as { outputs?: Record<string, unknown> };
-  checkSignature(
-    source.preset,
+  checkAgainstSource(
+    source,
     {
       input: model.inputs.find((t) => t.name === INPUT_NAME)?.shape,
       regressors: signatureDims(signature.outputs?.regressors),

@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { TFLiteWebModelRunner, TFLiteWebModelRunnerTensorInfo } from '@tensorflow/tfjs-tflite';
-import { checkSignature } from '../artifacts/signature.js';
+import { checkAgainstSource } from '../artifacts/signature.js';
 import { BackendError, ToolkitError } from '../errors.js';
 import { detectorOutputs, elementCount } from '../ir/graph.js';
 import type { Backend, BackendFactory, ImageBatch, ModelSource, RawOutputs } from './backend.js';
@@ -80,11 +80,11 @@ export const tfliteBackend: BackendFactory = {
     let regInfo: TFLiteWebModelRunnerTensorInfo;
     let clsInfo: TFLiteWebModelRunnerTensorInfo;
     try {
-      // The interpreter's own tensors, before the first run: against the preset, then matched to the IR's outputs.
-      checkSignature(source.preset, { input: shapeOf(input) }, source.tflitePath, 'the TFLite runtime');
+      // The interpreter's own tensors, before the first run, against the IR (which loadModelSource checked against the preset).
+      checkAgainstSource(source, { input: shapeOf(input) }, source.tflitePath, 'the TFLite runtime');
+      // Outputs must have the IR's shapes to be matched at all.
       regInfo = matchOutput(outputs, ir.regressors.name, ir.regressors.shape, file);
       clsInfo = matchOutput(outputs, ir.classificators.name, ir.classificators.shape, file);
-      checkSignature(source.preset, { regressors: shapeOf(regInfo), classificators: shapeOf(clsInfo) }, source.tflitePath, 'the TFLite runtime');
     } catch (err) {
       runner.cleanUp();
       throw err;
