@@ -48,7 +48,14 @@ const show = (dims: readonly ReportedDim[]): string => `[${dims.map((d) => (d ==
  * runtime does not report at all is not checked (the run-time output check still is).
  * Throws ArtifactIntegrityError 'ARTIFACT_SHAPE_MISMATCH' naming the file, the runtime and `expectedBy`.
  */
-export function checkSignature(want: Signature, reported: ReportedSignature, file: string, runtime: string, expectedBy: string): void {
+export function checkSignature(
+  want: Signature,
+  reported: ReportedSignature,
+  file: string,
+  runtime: string,
+  expectedBy: string,
+  hint = 'is this another preset\'s model? Run `npm run convert`',
+): void {
   for (const key of ['input', 'regressors', 'classificators'] as const) {
     const got = reported[key];
     if (!got) continue;
@@ -58,7 +65,7 @@ export function checkSignature(want: Signature, reported: ReportedSignature, fil
     if (!fits) {
       throw new ArtifactIntegrityError(
         'ARTIFACT_SHAPE_MISMATCH',
-        `${file}: ${runtime} reports ${key} ${show(got)}, ${expectedBy} expects ${show(want[key])}; is this another preset's model? Run \`npm run convert\``,
+        `${file}: ${runtime} reports ${key} ${show(got)}, ${expectedBy} expects ${show(want[key])}; ${hint}`,
         { file },
       );
     }
@@ -78,5 +85,6 @@ export function checkGraphSignature(preset: Preset, graph: Graph, file: string):
     file,
     'the TFLite model',
     `preset '${preset.name}' (${preset.inputWidth}x${preset.inputHeight} input, ${preset.decode.numBoxes} anchors)`,
+    `is this another preset's model? Pass ${preset.name}'s own ${preset.source.fileName}`,
   );
 }
