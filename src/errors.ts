@@ -55,3 +55,20 @@ export class InvalidOptionError extends ToolkitError {
     this.option = option;
   }
 }
+
+/** The Graph IR cannot run: an op's operands do not fit (shapes, channels, axes, sizes). Names the op and its tensors. */
+export class GraphShapeError extends ToolkitError {
+  readonly opIndex?: number;
+  readonly opType?: string;
+  /** The tensors involved, as `#index 'name' [shape]`. */
+  readonly tensors: readonly string[];
+  constructor(code: string, message: string, options: { file?: string; opIndex?: number; opType?: string; tensors?: readonly string[]; cause?: unknown } = {}) {
+    super(code, message, options);
+    this.opIndex = options.opIndex;
+    this.opType = options.opType;
+    this.tensors = options.tensors ?? [];
+  }
+}
+
+/** A runtime failed to load or run an artifact (BACKEND_LOAD_FAILED / BACKEND_RUN_FAILED); names the file and the runtime. */
+export class BackendError extends ToolkitError {}

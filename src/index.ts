@@ -36,3 +36,4 @@ export {
   ToolkitError,
   UnsupportedOpError,
 } from './errors.js';
+export { BackendError, GraphShapeError } from './errors.js';

@@ -102,25 +102,21 @@ describe('npm run convert', () => {
     }
   });
 
-  it('never leaves the manifest listing hashes of files a later or failed conversion overwrote', async () => {
+  it('replacing a preset keeps it listed and intact, and leaves no staging folder or temporary file', async () => {
     const root = await mkdtemp(path.join(tmpdir(), 'blazeface-partial-'));
     try {
       const sr = getPreset('short_range');
       await convertPreset(sr, { artifactsRoot: root });
-      // New bytes (float32 tfjs weights) recorded as soon as they are written, even when the next
-      // preset of `convert --preset short_range,front` then fails.
-      await convertPreset(sr, { artifactsRoot: root, tfjsWeightDtype: 'float32' });
+      // New bytes (float32 tfjs weights) replace the listed ones; the interrupted case is test/hostile-artifacts-convert.test.ts.
+      const again = await convertPreset(sr, { artifactsRoot: root, tfjsWeightDtype: 'float32' });
       await expect(verifyPresetArtifacts(root, 'short_range')).resolves.toBeDefined();
-      // A write failing midway (the shard path is taken by a folder): model.json is already rewritten.
-      const shard = path.join(root, 'short_range', 'tfjs', 'group1-shard1of1.bin');
-      await rm(shard);
-      await mkdir(path.join(shard, 'blocker'), { recursive: true });
-      await expect(convertPreset(sr, { artifactsRoot: root })).rejects.toThrow();
-      const err = await verifyPresetArtifacts(root, 'short_range').catch((e: unknown) => e);
+      expect(again.record.files.every((f) => f.path.startsWith('short_range/'))).toBe(true);
+      expect((await readdir(root, { recursive: true })).filter((f) => /\.tmp$|\.next/.test(String(f)))).toEqual([]);
+      // A preset never converted here: a packaged preset needs no --model-file; a user preset does.
+      const err = await verifyPresetArtifacts(root, 'full_range').catch((e: unknown) => e);
       expect(err).toBeInstanceOf(ArtifactIntegrityError);
       expect((err as ArtifactIntegrityError).code).toBe('PRESET_NOT_CONVERTED');
-      // A packaged preset needs no --model-file; a user preset does.
-      expect((err as Error).message).toMatch(/run `npm run convert -- --preset short_range`$/);
+      expect((err as Error).message).toMatch(/run `npm run convert -- --preset full_range`$/);
       await expect(verifyPresetArtifacts(root, 'front')).rejects.toThrow(/--preset front --model-file <file\.tflite>`$/);
     } finally {
       await rm(root, { recursive: true, force: true });

@@ -1,6 +1,6 @@
 // checkImageBatch (the batch check every backend and the reference runtime share) and the backend registry.
 import { describe, expect, it } from 'vitest';
-import { checkImageBatch } from '../src/backends/batch.js';
+import { checkImageBatch } from '../src/ir/batch.js';
 import type { ImageBatch } from '../src/backends/backend.js';
 import { InputImageError, ToolkitError } from '../src/errors.js';
 import type { Graph } from '../src/ir/graph.js';

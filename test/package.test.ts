@@ -234,7 +234,18 @@ describe('the packed package, installed in fresh projects', () => {
 
   beforeAll(async () => {
     tmp = await mkdtemp(path.join(os.tmpdir(), 'blazeface-package-'));
-    const { stdout } = await sh('npm', ['pack', '--pack-destination', tmp, '--json'], REPO_ROOT);
+    // What an interrupted `convert` can leave next to the packaged artifacts (pid 1 never writes them): `files` must exclude it.
+    const strayTemps = [
+      path.join(REPO_ROOT, 'artifacts', 'short_range', '.model.onnx.1.0badf00d.tmp'),
+      path.join(REPO_ROOT, 'artifacts', 'full_range', 'tfjs', '.group1-shard1of1.bin.1.0badf00d.tmp'),
+    ];
+    for (const f of strayTemps) await writeFile(f, 'half-written artifact');
+    let stdout: string;
+    try {
+      ({ stdout } = await sh('npm', ['pack', '--pack-destination', tmp, '--json'], REPO_ROOT));
+    } finally {
+      for (const f of strayTemps) await rm(f, { force: true });
+    }
     const [packed] = JSON.parse(stdout.slice(stdout.indexOf('['))) as { filename: string; files: PackFile[] }[];
     packFiles = packed!.files;
     const tarball = path.join(tmp, packed!.filename);
@@ -275,6 +286,7 @@ describe('the packed package, installed in fresh projects', () => {
       'dist/cli/main.js',
       'artifacts/manifest.json',
       'schemas/onnx.proto',
+      'schemas/manifest.schema.json',
       'python/blazeface_torch.py',
     ]) {
       expect(sizes.has(f), f).toBe(true);
@@ -291,6 +303,8 @@ describe('the packed package, installed in fresh projects', () => {
     }
     // Sources, tests, scripts and parity reports (timings, 1-2 MB) stay out: consumers run dist/ on the artifacts.
     expect(packFiles.filter((f) => /^(src|test|scripts|node_modules|artifacts\/parity)\//.test(f.path))).toEqual([]);
+    // Temporary files of an interrupted convert never ship, even when present in the packaged folders.
+    expect(packFiles.filter((f) => /\.tmp$/.test(f.path))).toEqual([]);
   });
 
   it('a plain `npm install <tarball>` succeeds without any environment flag and carries no optional runtime', () => {

@@ -2,7 +2,7 @@
 // so the graph plumbing (constants, batch N, shape checks) is exercised as well.
 import { describe, expect, it } from 'vitest';
 import type { ImageBatch } from '../src/backends/backend.js';
-import { InputImageError, UnsupportedOpError } from '../src/errors.js';
+import { GraphShapeError, InputImageError, UnsupportedOpError } from '../src/errors.js';
 import type { Activation, Graph, Op, Tensor } from '../src/ir/graph.js';
 import { window1D } from '../src/reference/kernels/padding.js';
 import { ReferenceShapeError, runReference, runReferenceTensors } from '../src/reference/runtime.js';
@@ -168,7 +168,9 @@ describe('DEPTHWISE_CONV_2D', () => {
       ],
       [2],
     );
-    expect(() => run(g, batchOf([1, 1, 1, 2], [1, 2]), 2)).toThrow(ReferenceShapeError);
+    // Caught by the IR check before the kernel runs.
+    expect(() => run(g, batchOf([1, 1, 1, 2], [1, 2]), 2)).toThrow(GraphShapeError);
+    expect(() => run(g, batchOf([1, 1, 1, 2], [1, 2]), 2)).toThrow(/op #0 DEPTHWISE_CONV_2D .*the filter has 4 channels, expected input channels 2 x depth multiplier 1/);
   });
 });
 
@@ -332,18 +334,19 @@ describe('graph checks', () => {
       [{ type: 'MAX_POOL_2D', padding: 'VALID', strideH: 2, strideW: 2, filterH: 2, filterW: 2, activation: 'NONE', inputs: [0], outputs: [1] }],
       [1],
     );
-    expect(() => runReferenceTensors(g, batchOf([1, 4, 4, 1], range(16)))).toThrow(/tensor #1 't1'.*produced \[1,2,2,1\]/);
+    expect(() => runReferenceTensors(g, batchOf([1, 4, 4, 1], range(16)))).toThrow(GraphShapeError);
+    expect(() => runReferenceTensors(g, batchOf([1, 4, 4, 1], range(16)))).toThrow(/op #0 MAX_POOL_2D .*computes \[1,2,2,1\], but output #1 't1'/);
   });
 
-  it('an output too large to allocate is a ReferenceShapeError naming op and tensor, not a RangeError', () => {
+  it('an output too large to allocate is refused from the IR (GRAPH_TOO_LARGE) naming op and tensor, not a RangeError', () => {
     const huge = 2 ** 40;
     const g = graph(
       [{ shape: [1, 2, 2, 1] }, { shape: [1, 2, 2, huge] }],
       [{ type: 'PAD', paddings: [[0, 0], [0, 0], [0, 0], [0, huge - 1]], inputs: [0], outputs: [1] }],
       [1],
     );
-    expect(() => runReferenceTensors(g, batchOf([1, 2, 2, 1], range(4)))).toThrow(ReferenceShapeError);
-    expect(() => runReferenceTensors(g, batchOf([1, 2, 2, 1], range(4)))).toThrow(/^unit\.tflite: tensor #1 't1': op #0 PAD cannot allocate its output \(declared \[1,2,2,1099511627776\], batch 1\)/);
+    expect(() => runReferenceTensors(g, batchOf([1, 2, 2, 1], range(4)))).toThrow(GraphShapeError);
+    expect(() => runReferenceTensors(g, batchOf([1, 2, 2, 1], range(4)))).toThrow(/^unit\.tflite: op #0 PAD: tensor #1 't1' \[1,2,2,1099511627776\] has 4398046511104 elements, more than/);
   });
 
   it('rejects an op type it has no kernel for with UnsupportedOpError', () => {

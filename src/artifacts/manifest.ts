@@ -1,8 +1,11 @@
 // artifacts/manifest.json: the sha256 and size of every artifact and of the model it was made from.
 // Loading goes through here, so a file that was edited, truncated or left over from another model is refused.
+// The manifest itself is checked against schemas/manifest.schema.json (ajv) before any field is used, and
+// every listed path must stay inside the artifacts root once symlinks are resolved.
 import { existsSync, readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { ArtifactIntegrityError } from '../errors.js';
 import { REPO_ROOT } from '../fixtures.js';
 import { PACKAGED_PRESETS } from '../presets/index.js';
@@ -41,18 +44,45 @@ export interface Manifest {
   readonly files: readonly FileRecord[];
 }
 
+export const MANIFEST_SCHEMA_FILE = path.join(REPO_ROOT, 'schemas', 'manifest.schema.json');
+
+let schemaValidator: ValidateFunction | null = null;
+
+function manifestValidator(): ValidateFunction {
+  schemaValidator ??= new Ajv2020({ allErrors: true, strict: true }).compile(JSON.parse(readFileSync(MANIFEST_SCHEMA_FILE, 'utf8')) as object);
+  return schemaValidator;
+}
+
+/** Parse and schema-check manifest text; throws MANIFEST_INVALID naming `file` and the first problems. */
+export function parseManifest(text: string, file: string): Manifest {
+  const invalid = (why: string, cause?: unknown): ArtifactIntegrityError =>
+    new ArtifactIntegrityError('MANIFEST_INVALID', `${file}: not a valid manifest (${why}); run \`npm run convert\``, { file, cause });
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw invalid((err as Error).message, err);
+  }
+  const validate = manifestValidator();
+  if (!validate(parsed)) {
+    const problems = (validate.errors ?? []).slice(0, 3).map((e) => `${e.instancePath || '/'} ${e.message ?? 'is invalid'}`);
+    throw invalid(`${problems.join('; ')}; see schemas/manifest.schema.json`);
+  }
+  return parsed as Manifest;
+}
+
 export function readManifest(root: string = DEFAULT_ARTIFACTS_ROOT): Manifest {
   const file = path.join(root, MANIFEST_FILE);
   if (!existsSync(file)) {
     throw new ArtifactIntegrityError('MANIFEST_MISSING', `${file} does not exist; run \`npm run convert\` to build the artifacts`, { file });
   }
+  let text: string;
   try {
-    const parsed = JSON.parse(readFileSync(file, 'utf8')) as Manifest;
-    if (typeof parsed !== 'object' || parsed === null || typeof parsed.presets !== 'object') throw new Error('no "presets" object');
-    return { ...parsed, files: parsed.files ?? [] };
+    text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ArtifactIntegrityError('MANIFEST_INVALID', `${file}: not a valid manifest (${(err as Error).message}); run \`npm run convert\``, { file, cause: err });
+    throw new ArtifactIntegrityError('MANIFEST_INVALID', `${file}: cannot be read (${(err as Error).message}); run \`npm run convert\``, { file, cause: err });
   }
+  return parseManifest(text, file);
 }
 
 /** Stable JSON: keys in insertion order as built by the writer, two-space indent, trailing newline. */
@@ -77,7 +107,12 @@ export async function updateManifest(
   toolkit: string,
 ): Promise<Manifest> {
   let previous: Manifest | null = null;
-  if (existsSync(path.join(root, MANIFEST_FILE))) previous = readManifest(root);
+  try {
+    if (existsSync(path.join(root, MANIFEST_FILE))) previous = readManifest(root);
+  } catch (err) {
+    // An unreadable manifest lists nothing usable; rewriting it from scratch is the fix its error asks for.
+    if (!(err instanceof ArtifactIntegrityError)) throw err;
+  }
   const presets: Record<string, PresetRecord> = { ...(previous?.presets ?? {}), ...(change.presets ?? {}) };
   for (const name of change.removePresets ?? []) delete presets[name];
   const files = new Map((previous?.files ?? []).map((f) => [f.path, f]));
@@ -92,15 +127,21 @@ export async function updateManifest(
   return manifest;
 }
 
-/** Check one file against its record; returns its bytes. */
+/** Check one file against its record; returns its bytes. The file must resolve (symlinks followed) inside `root`. */
 export async function readVerifiedFile(root: string, record: FileRecord): Promise<Uint8Array> {
   const file = path.join(root, record.path);
   const hint = 'run `npm run convert` to rebuild the artifacts';
   let bytes: Uint8Array;
   try {
-    bytes = new Uint8Array(await readFile(file));
+    const [realRoot, real] = await Promise.all([realpath(root), realpath(file)]);
+    if (!real.startsWith(realRoot + path.sep)) {
+      throw new ArtifactIntegrityError('ARTIFACT_PATH', `${file}: listed in ${MANIFEST_FILE} but resolves to ${real}, outside the artifacts root ${realRoot}; ${hint}`, { file });
+    }
+    if (!(await stat(real)).isFile()) throw new Error('not a regular file');
+    bytes = new Uint8Array(await readFile(real));
   } catch (err) {
-    throw new ArtifactIntegrityError('ARTIFACT_MISSING', `${file}: listed in ${MANIFEST_FILE} but cannot be read; ${hint}`, { file, cause: err });
+    if (err instanceof ArtifactIntegrityError) throw err;
+    throw new ArtifactIntegrityError('ARTIFACT_MISSING', `${file}: listed in ${MANIFEST_FILE} but cannot be read (${(err as Error).message}); ${hint}`, { file, cause: err });
   }
   const digest = sha256Hex(bytes);
   if (bytes.byteLength !== record.size || digest !== record.sha256) {
@@ -113,13 +154,43 @@ export async function readVerifiedFile(root: string, record: FileRecord): Promis
   return bytes;
 }
 
+/** A preset's artifacts after verification: only these bytes may be loaded. */
+export interface VerifiedArtifacts {
+  readonly record: PresetRecord;
+  /** Absolute folder holding the preset's files (normally <root>/<preset>). */
+  readonly dir: string;
+  /** Verified contents by path relative to `dir` ('model.onnx', 'tfjs/model.json', ...). */
+  readonly files: ReadonlyMap<string, { readonly file: string; readonly bytes: Uint8Array }>;
+}
+
+/** Suffix of the folder a conversion stages a preset's new files in (listed only while it is being committed). */
+export const STAGING_SUFFIX = '.next';
+
+/**
+ * The folder all of a preset's files live in: '<preset>' or, while convert is replacing them, '<preset>.next'.
+ * Throws MANIFEST_PATH when the record mixes folders or points elsewhere.
+ */
+export function presetFolder(root: string, presetName: string, record: PresetRecord): string {
+  const folders = new Set(record.files.map((f) => f.path.split('/')[0]!));
+  const ok = [presetName, `${presetName}${STAGING_SUFFIX}`];
+  const [only] = folders;
+  if (folders.size > 1 || (only !== undefined && !ok.includes(only)) || record.files.some((f) => !f.path.includes('/'))) {
+    throw new ArtifactIntegrityError(
+      'MANIFEST_PATH',
+      `${path.join(root, MANIFEST_FILE)}: preset '${presetName}' lists ${record.files.map((f) => f.path).join(', ')}; every file must be inside ${ok.map((d) => `${d}/`).join(' or ')}; run \`npm run convert\``,
+      { file: path.join(root, MANIFEST_FILE) },
+    );
+  }
+  return only ?? presetName;
+}
+
 /** Verify every file of one preset and that the model file is the one the artifacts were made from. */
 export async function verifyPresetArtifacts(
   root: string,
   presetName: string,
   modelBytes?: Uint8Array,
   modelPath?: string,
-): Promise<PresetRecord> {
+): Promise<VerifiedArtifacts> {
   const manifest = readManifest(root);
   const record = manifest.presets[presetName];
   if (!record) {
@@ -140,6 +211,8 @@ export async function verifyPresetArtifacts(
       );
     }
   }
-  await Promise.all(record.files.map((f) => readVerifiedFile(root, f)));
-  return record;
+  const folder = presetFolder(root, presetName, record);
+  const contents = await Promise.all(record.files.map((f) => readVerifiedFile(root, f)));
+  const files = new Map(record.files.map((f, i) => [f.path.slice(folder.length + 1), { file: path.join(root, f.path), bytes: contents[i]! }]));
+  return { record, dir: path.join(root, folder), files };
 }

@@ -1,6 +1,8 @@
 // One interface, several runtimes chosen by name (the shape of onnxruntime's js/ backends).
 // Every backend takes an NHWC float32 batch of any size N >= 1 and returns the model's two raw
 // outputs with TFLite's shapes and element order: regressors [N, A, 16], classificators [N, A, 1].
+import type { VerifiedArtifacts } from '../artifacts/manifest.js';
+import type { ImageBatch } from '../ir/batch.js';
 import type { Graph } from '../ir/graph.js';
 import type { Preset } from '../presets/types.js';
 
@@ -25,11 +27,8 @@ export const BACKEND_NAMES: readonly BackendName[] = [
   'torch',
 ];
 
-/** A batch of images, NHWC float32, already normalized to the model's range ([-1, 1]). */
-export interface ImageBatch {
-  readonly data: Float32Array;
-  readonly shape: readonly [number, number, number, number];
-}
+// ImageBatch is defined next to the IR: the reference runtime checks batches too and must not depend on backends.
+export type { ImageBatch } from '../ir/batch.js';
 
 export interface RawOutputs {
   /** [N, A, 16], row-major. Float64Array from the reference runtime, Float32Array elsewhere. */
@@ -60,6 +59,12 @@ export interface ModelSource {
   /** Folder holding this preset's artifacts: model.onnx, tfjs/model.json, blazeface.pth. */
   readonly artifactsDir: string;
   readonly overrides?: ArtifactOverrides;
+  /**
+   * The preset's artifacts as checked against the manifest (loadModelSource). When present, a backend
+   * loads only these bytes and refuses a file the manifest does not list (ARTIFACT_UNLISTED); when
+   * absent (verification opted out, or a hand-built source) it reads `artifactsDir` as is.
+   */
+  readonly verified?: VerifiedArtifacts;
 }
 
 export interface Backend {

@@ -1,11 +1,11 @@
 // What the two ONNX Runtime backends (onnxruntime-node, onnxruntime-web) share: reading model.onnx
 // (or the in-memory override), feeding an NHWC batch of any size, and copying the two outputs out.
 // Both packages expose onnxruntime-common's InferenceSession/Tensor API; only loading differs.
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { ArtifactIntegrityError, ToolkitError } from '../errors.js';
+import { checkAgainstSource, type ReportedDim } from '../artifacts/signature.js';
+import { ArtifactIntegrityError, BackendError, ToolkitError } from '../errors.js';
 import type { Backend, BackendName, ImageBatch, ModelSource, RawOutputs } from './backend.js';
-import { checkImageBatch } from './batch.js';
+import { checkImageBatch } from '../ir/batch.js';
+import { readArtifact } from './artifact-files.js';
 
 /** Names fixed by the ONNX emitter (src/emit/onnx/emit.ts). */
 const INPUT = 'input';
@@ -19,9 +19,18 @@ interface OrtTensorLike {
   dispose?(): void;
 }
 
+/** onnxruntime-common's ValueMetadata (1.21+): shape of a tensor input/output as the model declares it. */
+interface OrtValueMetadata {
+  readonly name: string;
+  readonly isTensor: boolean;
+  readonly shape?: readonly ReportedDim[];
+}
+
 interface OrtSessionLike {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
+  readonly inputMetadata?: readonly OrtValueMetadata[];
+  readonly outputMetadata?: readonly OrtValueMetadata[];
   run(feeds: Record<string, OrtTensorLike>): Promise<Record<string, OrtTensorLike>>;
   release(): Promise<void>;
 }
@@ -32,17 +41,19 @@ export interface OrtModule {
   readonly Tensor: new (type: 'float32', data: Float32Array, dims: readonly number[]) => OrtTensorLike;
 }
 
-/** model.onnx bytes for this source: the override when given, else <artifactsDir>/model.onnx. */
+/** model.onnx bytes for this source: the override when given, else the verified (or, unverified, on-disk) model.onnx. */
 export async function readOnnxModel(source: ModelSource): Promise<{ bytes: Uint8Array; artifact: string }> {
   if (source.overrides?.onnx) {
     return { bytes: source.overrides.onnx, artifact: `in-memory model.onnx (${source.overrides.onnx.byteLength} bytes)` };
   }
-  const file = path.join(source.artifactsDir, 'model.onnx');
-  try {
-    return { bytes: new Uint8Array(await readFile(file)), artifact: file };
-  } catch (err) {
-    throw new ArtifactIntegrityError('ARTIFACT_MISSING', `${file}: cannot read the ONNX model (run \`npm run convert\` first)`, { file, cause: err });
-  }
+  const { file, bytes } = await readArtifact(source, 'model.onnx', 'ONNX Runtime');
+  return { bytes, artifact: file };
+}
+
+/** The declared shape of `name` from the session metadata, when this runtime version offers it. */
+function declaredShape(meta: readonly OrtValueMetadata[] | undefined, name: string): readonly ReportedDim[] | undefined {
+  const m = meta?.find((v) => v.name === name);
+  return m?.isTensor && Array.isArray(m.shape) && m.shape.length > 0 ? m.shape : undefined;
 }
 
 function float32Output(out: OrtTensorLike | undefined, name: string, batch: number, artifact: string): { data: Float32Array; dims: readonly number[] } {
@@ -72,7 +83,7 @@ export async function createOrtBackend(opts: {
     session = await opts.ort.InferenceSession.create(bytes, opts.sessionOptions);
   } catch (err) {
     // The runtime's own message does not say which file it was given.
-    throw new ToolkitError('ONNX_LOAD', `${artifact}: ${opts.name} could not load the model (${err instanceof Error ? err.message : String(err)})`, { file: artifact, cause: err });
+    throw new BackendError('BACKEND_LOAD_FAILED', `${artifact}: ${opts.name} could not load the model (${err instanceof Error ? err.message : String(err)})`, { file: artifact, cause: err });
   }
   for (const [what, names, want] of [
     ['input', session.inputNames, [INPUT]],
@@ -82,6 +93,22 @@ export async function createOrtBackend(opts: {
       await session.release();
       throw new ArtifactIntegrityError('ONNX_SIGNATURE', `${artifact}: ${what} are [${names.join(', ')}], expected [${want.join(', ')}]`, { file: artifact });
     }
+  }
+  try {
+    // Before the first run: a model of another preset would otherwise fail inside the runtime ("invalid dimensions").
+    checkAgainstSource(
+      opts.source,
+      {
+        input: declaredShape(session.inputMetadata, INPUT),
+        regressors: declaredShape(session.outputMetadata, REGRESSORS),
+        classificators: declaredShape(session.outputMetadata, CLASSIFICATORS),
+      },
+      artifact,
+      opts.name,
+    );
+  } catch (err) {
+    await session.release();
+    throw err;
   }
   let disposed = false;
   return {
@@ -93,7 +120,16 @@ export async function createOrtBackend(opts: {
       if (disposed) throw new ToolkitError('BACKEND_DISPOSED', `${artifact}: ${opts.name} backend used after dispose()`, { file: artifact });
       const n = checkImageBatch(opts.source.graph, batch, `${opts.name} (${artifact})`);
       const input = new opts.ort.Tensor('float32', batch.data, [...batch.shape]);
-      const results = await session.run({ [INPUT]: input });
+      let results: Record<string, OrtTensorLike>;
+      try {
+        results = await session.run({ [INPUT]: input });
+      } catch (err) {
+        input.dispose?.();
+        throw new BackendError('BACKEND_RUN_FAILED', `${artifact}: ${opts.name} failed on a batch [${batch.shape.join(',')}] (${err instanceof Error ? err.message : String(err)})`, {
+          file: artifact,
+          cause: err,
+        });
+      }
       const reg = float32Output(results[REGRESSORS], REGRESSORS, n, artifact);
       const cls = float32Output(results[CLASSIFICATORS], CLASSIFICATORS, n, artifact);
       for (const t of [input, ...Object.values(results)]) t.dispose?.();

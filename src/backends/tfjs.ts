@@ -14,12 +14,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import { loadGraphModel, version_converter, type GraphModel } from '@tensorflow/tfjs-converter';
 import { version_cpu } from '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths, version_wasm } from '@tensorflow/tfjs-backend-wasm';
-import { BackendUnavailableError } from '../errors.js';
+import { checkAgainstSource, type ReportedDim } from '../artifacts/signature.js';
+import { ArtifactIntegrityError, BackendError, BackendUnavailableError, ToolkitError } from '../errors.js';
 import { detectorOutputs } from '../ir/graph.js';
 import { tfjsFileHandler, tfjsMemoryHandler } from '../emit/tfjs/io.js';
 import { INPUT_NAME, OUTPUT_NAMES } from '../emit/tfjs/emit.js';
 import { installedPackageVersion } from '../version.js';
-import { checkImageBatch } from './batch.js';
+import { checkImageBatch } from '../ir/batch.js';
+import { listedArtifact } from './artifact-files.js';
 import type { Availability, Backend, BackendFactory, BackendName, ImageBatch, ModelSource, RawOutputs } from './backend.js';
 
 const require = createRequire(import.meta.url);
@@ -104,11 +106,21 @@ class TfjsGraphModelBackend implements Backend {
       const x = tf.tensor4d(batch.data, [...batch.shape], 'float32');
       let results: tf.Tensor[] = [];
       try {
-        results = this.model.execute({ [INPUT_NAME]: x }, [...OUTPUT_NAMES]) as tf.Tensor[];
+        try {
+          results = this.model.execute({ [INPUT_NAME]: x }, [...OUTPUT_NAMES]) as tf.Tensor[];
+        } catch (err) {
+          // tfjs's own errors (e.g. "TypeError: Unknown op") do not say which model.
+          throw new BackendError('BACKEND_RUN_FAILED', `${this.artifact}: ${this.name} failed to run the graph model (${err instanceof Error ? `${err.name}: ${err.message}` : String(err)})`, {
+            file: this.artifact,
+            cause: err,
+          });
+        }
         const [reg, cls] = results as [tf.Tensor, tf.Tensor];
         const expect = (t: tf.Tensor, shape: number[], what: string): void => {
           if (t.shape.join(',') !== shape.join(',')) {
-            throw new Error(`${this.name}: ${what} has shape [${t.shape.join(',')}], expected [${shape.join(',')}]`);
+            throw new ArtifactIntegrityError('ARTIFACT_SHAPE_MISMATCH', `${this.artifact}: ${this.name} output ${what} has shape [${t.shape.join(',')}], expected [${shape.join(',')}]`, {
+              file: this.artifact,
+            });
           }
         };
         expect(reg, [n, numAnchors, numCoords], 'regressors');
@@ -127,6 +139,63 @@ class TfjsGraphModelBackend implements Backend {
   }
 }
 
+/** model.json and its shards from the verified artifacts; null without verification. Unlisted shards are refused. */
+function verifiedHandler(source: ModelSource, runtime: BackendName): ReturnType<typeof tfjsMemoryHandler> | null {
+  const json = listedArtifact(source, 'tfjs/model.json', runtime);
+  if (!json) return null;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(json.bytes));
+  } catch (err) {
+    throw new ArtifactIntegrityError('ARTIFACT_INVALID', `${json.file}: not valid JSON (${(err as Error).message}); run \`npm run convert\``, { file: json.file, cause: err });
+  }
+  const groups = (parsed as { weightsManifest?: unknown }).weightsManifest;
+  const shardNames = Array.isArray(groups) ? groups.flatMap((g) => (Array.isArray((g as { paths?: unknown }).paths) ? ((g as { paths: unknown[] }).paths) : [])) : [];
+  const shards = shardNames.map((p) => {
+    if (typeof p !== 'string' || p === '' || p !== path.basename(p) || p.startsWith('.')) {
+      throw new ArtifactIntegrityError('ARTIFACT_INVALID', `${json.file}: weight shard path ${JSON.stringify(p)} is not a plain file name next to model.json`, { file: json.file });
+    }
+    return listedArtifact(source, `tfjs/${p}`, runtime)!.bytes;
+  });
+  const weights = new Uint8Array(shards.reduce((n, b) => n + b.byteLength, 0));
+  let offset = 0;
+  for (const b of shards) {
+    weights.set(b, offset);
+    offset += b.byteLength;
+  }
+  return tfjsMemoryHandler(parsed, weights, json.file);
+}
+
+/** Shape dims from a TF signature entry ({ tensorShape: { dim: [{ size: '-1' }, ...] } }), when present. */
+function signatureDims(entry: unknown): ReportedDim[] | undefined {
+  const dims = (entry as { tensorShape?: { dim?: { size?: string | number }[] } } | undefined)?.tensorShape?.dim;
+  return Array.isArray(dims) ? dims.map((d) => (d.size === undefined ? null : Number(d.size))) : undefined;
+}
+
+/** Before the first run: the graph model's input and output names, and their shapes where it declares them. */
+function checkTfjsSignature(model: GraphModel, source: ModelSource, label: string, runtime: BackendName): void {
+  const inputs = model.inputs.map((t) => t.name);
+  const outputs = model.outputs.map((t) => t.name);
+  if (!inputs.includes(INPUT_NAME) || !OUTPUT_NAMES.every((n) => outputs.includes(n))) {
+    throw new ArtifactIntegrityError(
+      'ARTIFACT_SHAPE_MISMATCH',
+      `${label}: ${runtime} reports inputs [${inputs.join(', ')}] and outputs [${outputs.join(', ')}], expected [${INPUT_NAME}] and [${OUTPUT_NAMES.join(', ')}]`,
+      { file: label },
+    );
+  }
+  const signature = (model.modelSignature ?? {}) as { outputs?: Record<string, unknown> };
+  checkAgainstSource(
+    source,
+    {
+      input: model.inputs.find((t) => t.name === INPUT_NAME)?.shape,
+      regressors: signatureDims(signature.outputs?.regressors),
+      classificators: signatureDims(signature.outputs?.classificators),
+    },
+    label,
+    runtime,
+  );
+}
+
 function makeFactory(runtime: TfjsRuntime, availability: () => Promise<Availability>, prepare: () => Promise<void>): BackendFactory {
   return {
     name: runtime.name,
@@ -140,11 +209,26 @@ function makeFactory(runtime: TfjsRuntime, availability: () => Promise<Availabil
       const modelJsonPath = path.join(source.artifactsDir, 'tfjs', 'model.json');
       const handler = override
         ? tfjsMemoryHandler(override.modelJson, override.weights, `in-memory tfjs model for ${source.preset.name}`)
-        : tfjsFileHandler(path.dirname(modelJsonPath));
+        : (verifiedHandler(source, runtime.name) ?? tfjsFileHandler(path.dirname(modelJsonPath)));
+      const label = override ? `in-memory tfjs model for ${source.preset.name}` : modelJsonPath;
       const model = await serialized(async () => {
         await activate(runtime.tfBackend, runtime.name);
-        return loadGraphModel(handler);
+        try {
+          return await loadGraphModel(handler);
+        } catch (err) {
+          if (err instanceof ToolkitError) throw err;
+          throw new BackendError('BACKEND_LOAD_FAILED', `${label}: ${runtime.name} could not load the graph model (${err instanceof Error ? err.message : String(err)})`, {
+            file: label,
+            cause: err,
+          });
+        }
       });
+      try {
+        checkTfjsSignature(model, source, label, runtime.name);
+      } catch (err) {
+        await serialized(async () => model.dispose());
+        throw err;
+      }
       const meta = (model.metadata ?? {}) as { weightStorage?: string };
       const notes = [
         `graph-model weights stored as ${meta.weightStorage ?? 'unknown'}${meta.weightStorage === 'float16' ? ' (widened to float32 at load)' : ''}`,

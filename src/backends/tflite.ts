@@ -4,10 +4,11 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { TFLiteWebModelRunner, TFLiteWebModelRunnerTensorInfo } from '@tensorflow/tfjs-tflite';
-import { BackendUnavailableError, ToolkitError } from '../errors.js';
+import { checkAgainstSource } from '../artifacts/signature.js';
+import { BackendError, ToolkitError } from '../errors.js';
 import { detectorOutputs, elementCount } from '../ir/graph.js';
 import type { Backend, BackendFactory, ImageBatch, ModelSource, RawOutputs } from './backend.js';
-import { checkImageBatch } from './batch.js';
+import { checkImageBatch } from '../ir/batch.js';
 import { createTfliteRunner, tflitePackageDir, tflitePackageVersion, tfliteShimInfo, tfliteWasmDir } from './tflite-node-shim.js';
 
 function shapeOf(info: TFLiteWebModelRunnerTensorInfo): number[] {
@@ -60,7 +61,7 @@ export const tfliteBackend: BackendFactory = {
       runner = await createTfliteRunner(source.tfliteBytes, { numThreads: 1 });
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
-      throw new BackendUnavailableError('TFLITE_LOAD', `${file}: the TFLite WebAssembly runtime could not load the model (${reason})`, {
+      throw new BackendError('BACKEND_LOAD_FAILED', `${source.tflitePath}: the TFLite WebAssembly runtime could not load the model (${reason})`, {
         file: source.tflitePath,
         cause: err,
       });
@@ -76,8 +77,18 @@ export const tfliteBackend: BackendFactory = {
       });
     }
     const ir = detectorOutputs(source.graph);
-    const regInfo = matchOutput(outputs, ir.regressors.name, ir.regressors.shape, file);
-    const clsInfo = matchOutput(outputs, ir.classificators.name, ir.classificators.shape, file);
+    let regInfo: TFLiteWebModelRunnerTensorInfo;
+    let clsInfo: TFLiteWebModelRunnerTensorInfo;
+    try {
+      // The interpreter's own tensors, before the first run, against the IR (which loadModelSource checked against the preset).
+      checkAgainstSource(source, { input: shapeOf(input) }, source.tflitePath, 'the TFLite runtime');
+      // Outputs must have the IR's shapes to be matched at all.
+      regInfo = matchOutput(outputs, ir.regressors.name, ir.regressors.shape, file);
+      clsInfo = matchOutput(outputs, ir.classificators.name, ir.classificators.shape, file);
+    } catch (err) {
+      runner.cleanUp();
+      throw err;
+    }
     const numAnchors = ir.regressors.shape[1]!;
     const numCoords = ir.regressors.shape[2]!;
     const regSize = elementCount(ir.regressors.shape);
@@ -103,8 +114,17 @@ export const tfliteBackend: BackendFactory = {
         for (let b = 0; b < n; b++) {
           // data() views wasm memory, which may move when it grows: take fresh views every time.
           (input.data() as Float32Array).set(batch.data.subarray(b * plane, (b + 1) * plane));
-          if (!runner.infer()) {
-            throw new ToolkitError('TFLITE_INFER', `${file}: the TFLite interpreter failed on batch item ${b}`, { file });
+          let ok: boolean;
+          try {
+            ok = runner.infer();
+          } catch (err) {
+            throw new BackendError('BACKEND_RUN_FAILED', `${source.tflitePath}: the TFLite interpreter failed on batch item ${b} (${err instanceof Error ? err.message : String(err)})`, {
+              file: source.tflitePath,
+              cause: err,
+            });
+          }
+          if (!ok) {
+            throw new BackendError('BACKEND_RUN_FAILED', `${source.tflitePath}: the TFLite interpreter failed on batch item ${b}`, { file: source.tflitePath });
           }
           regressors.set(regInfo.data() as Float32Array, b * regSize);
           classificators.set(clsInfo.data() as Float32Array, b * clsSize);

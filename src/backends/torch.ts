@@ -7,10 +7,11 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ArtifactIntegrityError, BackendUnavailableError, ToolkitError } from '../errors.js';
+import { ArtifactIntegrityError, BackendError, BackendUnavailableError } from '../errors.js';
 import { REPO_ROOT } from '../fixtures.js';
 import type { Availability, Backend, BackendFactory, ImageBatch, ModelSource, RawOutputs } from './backend.js';
-import { checkImageBatch } from './batch.js';
+import { checkImageBatch } from '../ir/batch.js';
+import { listedArtifact } from './artifact-files.js';
 
 /** The helper script, shipped with the package. */
 export const TORCH_HELPER = path.join(REPO_ROOT, 'python', 'blazeface_torch.py');
@@ -226,11 +227,16 @@ export const torchBackend: BackendFactory = {
     let artifact: string;
     const notes: string[] = [`python ${py.executable}, module python/blazeface_torch.py (${preset.torchArchitecture} layout), float32 on CPU`];
     const onDisk = path.join(source.artifactsDir, PTH_FILE);
+    // With a verified source the .pth must be listed in the manifest (ARTIFACT_UNLISTED otherwise).
+    const listed = source.overrides?.pth ? null : listedArtifact(source, PTH_FILE, 'torch');
     if (source.overrides?.pth) {
       tempDir = await mkdtemp(path.join(tmpdir(), 'blazeface-torch-'));
       pth = path.join(tempDir, PTH_FILE);
       await writeFile(pth, source.overrides.pth);
       artifact = `in-memory ${PTH_FILE} (${source.overrides.pth.byteLength} bytes)`;
+    } else if (listed) {
+      pth = listed.file;
+      artifact = listed.file;
     } else if (existsSync(onDisk)) {
       pth = onDisk;
       artifact = onDisk;
@@ -249,7 +255,7 @@ export const torchBackend: BackendFactory = {
     } catch (err) {
       await cleanup();
       const why = err instanceof Error ? err.message : String(err);
-      throw new ToolkitError('TORCH_LOAD_FAILED', `${artifact}: PyTorch could not load it into the ${preset.torchArchitecture} module: ${why}`, {
+      throw new BackendError('TORCH_LOAD_FAILED', `${artifact}: PyTorch could not load it into the ${preset.torchArchitecture} module: ${why}`, {
         file: pth,
         cause: err,
       });
@@ -263,7 +269,14 @@ export const torchBackend: BackendFactory = {
       run: async (batch) => {
         // The helper reads exactly N*H*W*C floats after the header: a mismatch would hang it or desync the pipe.
         checkImageBatch(source.graph, batch, `torch (${artifact})`);
-        return helper.run(batch);
+        try {
+          return await helper.run(batch);
+        } catch (err) {
+          throw new BackendError('BACKEND_RUN_FAILED', `${artifact}: PyTorch failed on a batch [${batch.shape.join(',')}] (${err instanceof Error ? err.message : String(err)})`, {
+            file: artifact,
+            cause: err,
+          });
+        }
       },
       async dispose() {
         await helper.stop();

@@ -1,20 +1,13 @@
 // `npm run convert`: one .tflite -> every artifact of its preset, then artifacts/manifest.json.
-// All bytes are produced in memory before anything is written, and every write is atomic, so a model
-// that fails to convert (not TFLite, unsupported op) leaves the artifacts tree exactly as it was.
-// Each converted preset is recorded in the manifest as soon as its files are written.
-import { existsSync } from 'node:fs';
+// All bytes are produced in memory before anything is written, so a model that fails to convert (not
+// TFLite, unsupported op, operands that do not fit) leaves the artifacts tree exactly as it was. The
+// files are then committed by ../artifacts/commit.ts: an interrupted run (even SIGKILL) leaves the
+// manifest and every file it lists intact, and the next run sweeps its temporary files.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { generateAnchors } from '../anchors/ssd-anchors-calculator.js';
-import {
-  DEFAULT_ARTIFACTS_ROOT,
-  fileRecord,
-  MANIFEST_FILE,
-  readManifest,
-  updateManifest,
-  type FileRecord,
-  type PresetRecord,
-} from '../artifacts/manifest.js';
+import { commitPresetArtifacts, sweepStale } from '../artifacts/commit.js';
+import { DEFAULT_ARTIFACTS_ROOT, type PresetRecord } from '../artifacts/manifest.js';
 import { buildDecodedOnnxModel, DECODED_ONNX_FILE } from '../emit/onnx/decoded.js';
 import { buildOnnxModel, ONNX_OPSET } from '../emit/onnx/emit.js';
 import { encodeModel } from '../emit/onnx/proto.js';
@@ -25,7 +18,9 @@ import { encodeNpy } from '../npy.js';
 import type { Preset } from '../presets/types.js';
 import { resolvePresetModelFile } from '../tflite/model-file.js';
 import { readTflite } from '../tflite/reader.js';
-import { sha256Hex, writeFileAtomic } from '../util/fs.js';
+import { validateGraph } from '../ir/validate.js';
+import { checkGraphSignature } from '../artifacts/signature.js';
+import { sha256Hex } from '../util/fs.js';
 import { installedPackageVersion, TOOLKIT_NAME, TOOLKIT_VERSION } from '../version.js';
 
 export interface ConvertOptions {
@@ -76,38 +71,34 @@ export async function convertPreset(preset: Preset, opts: ConvertOptions = {}): 
   const started = performance.now();
   const root = opts.artifactsRoot ?? DEFAULT_ARTIFACTS_ROOT;
   const log = opts.log ?? (() => {});
+  // Leftovers of interrupted runs go first, whether or not this run gets as far as writing.
+  await sweepStale(root);
   const modelPath = resolvePresetModelFile(preset, opts.modelFile);
   const modelBytes = new Uint8Array(await readFile(modelPath));
   const graph = readTflite(modelBytes, path.basename(modelPath));
+  // A graph whose operands do not fit must not become artifacts (nor make the reference runtime allocate).
+  validateGraph(graph);
+  checkGraphSignature(preset, graph, modelPath);
   const { files, skipped } = buildArtifacts(graph, preset, opts);
 
-  // The manifest must never list files that have since been overwritten: unlist the preset before
-  // touching its files and list it again once all are written, so a failed write (or a later preset of
-  // the same run failing) leaves it unlisted ("run convert"), not listed with stale hashes.
   const toolkit = `${TOOLKIT_NAME} ${TOOLKIT_VERSION}`;
-  if (existsSync(path.join(root, MANIFEST_FILE)) && readManifest(root).presets[preset.name]) {
-    await updateManifest(root, { removePresets: [preset.name] }, toolkit);
-  }
-  const presetDir = path.join(root, preset.name);
-  const records: FileRecord[] = [];
-  for (const file of files) {
-    const abs = path.join(presetDir, ...file.name.split('/'));
-    await writeFileAtomic(abs, file.bytes);
-    const rec = fileRecord(root, abs, file.bytes);
-    records.push(rec);
-    log(`  ${rec.path.padEnd(44)} ${String(rec.size).padStart(9)} bytes  sha256 ${rec.sha256.slice(0, 16)}${file.detail ? `  (${file.detail})` : ''}`);
-  }
-  for (const [name, why] of Object.entries(skipped)) log(`  ${`${preset.name}/${name}`.padEnd(44)} skipped: ${why}`);
-
   const origin =
     preset.source.kind === 'package' && !opts.modelFile
       ? `${preset.source.packageName}@${installedPackageVersion(preset.source.packageName) ?? 'unknown'}`
       : 'user-supplied';
-  const record: PresetRecord = {
-    source: { fileName: path.basename(modelPath), origin, sha256: sha256Hex(modelBytes), size: modelBytes.byteLength },
-    files: records,
-    skipped,
-  };
-  await updateManifest(root, { presets: { [preset.name]: record } }, toolkit);
+  // Written so that a kill at any moment leaves the manifest and every file it lists intact (../artifacts/commit.ts).
+  log(`  writing ${files.length} files (the manifest keeps the previous ones listed until these are all in place)`);
+  const record = await commitPresetArtifacts(
+    root,
+    preset.name,
+    files,
+    { source: { fileName: path.basename(modelPath), origin, sha256: sha256Hex(modelBytes), size: modelBytes.byteLength }, skipped },
+    toolkit,
+  );
+  record.files.forEach((rec, i) => {
+    const detail = files[i]!.detail;
+    log(`  ${rec.path.padEnd(44)} ${String(rec.size).padStart(9)} bytes  sha256 ${rec.sha256.slice(0, 16)}${detail ? `  (${detail})` : ''}`);
+  });
+  for (const [name, why] of Object.entries(skipped)) log(`  ${`${preset.name}/${name}`.padEnd(44)} skipped: ${why}`);
   return { preset: preset.name, record, ms: performance.now() - started };
 }

@@ -2,6 +2,7 @@
 // Only src/tflite/ knows the flatbuffer; it produces this. Layout is TFLite's: NHWC activations,
 // conv kernels [O,H,W,I], depthwise kernels [1,H,W,C]. Batch is dimension 0 and is declared 1 by
 // the files; every consumer must accept any batch N >= 1.
+import { GraphShapeError } from '../errors.js';
 
 export type DType = 'float32' | 'float16' | 'int32' | 'int64' | 'int8' | 'uint8' | 'bool';
 
@@ -159,10 +160,12 @@ export function detectorOutputs(graph: Graph): { regressors: Tensor; classificat
   const regressors = outs.find((t) => t.shape.length === 3 && t.shape[2]! > 1);
   const classificators = outs.find((t) => t.shape.length === 3 && t.shape[2] === 1);
   if (outs.length !== 2 || !regressors || !classificators) {
-    throw new Error(
+    throw new GraphShapeError(
+      'GRAPH_IO',
       `${graph.source.fileName}: expected two outputs [1,A,C>1] and [1,A,1], got ${outs
         .map((t) => `${t.name} [${t.shape.join(',')}]`)
         .join(', ')}`,
+      { file: graph.source.fileName },
     );
   }
   return { regressors, classificators };
@@ -171,7 +174,7 @@ export function detectorOutputs(graph: Graph): { regressors: Tensor; classificat
 /** The single NHWC image input. */
 export function imageInput(graph: Graph): Tensor {
   if (graph.inputs.length !== 1) {
-    throw new Error(`${graph.source.fileName}: expected one input, got ${graph.inputs.length}`);
+    throw new GraphShapeError('GRAPH_IO', `${graph.source.fileName}: expected one input, got ${graph.inputs.length}`, { file: graph.source.fileName });
   }
   return graph.tensors[graph.inputs[0]!]!;
 }

@@ -1,10 +1,11 @@
 // The float64 oracle: interprets the Graph IR op by op with TFLite's semantics (NHWC, SAME padding
 // with the odd pixel bottom/right, fused activations). Independent of every emitter: it reads only
 // the IR and its own kernels (./kernels), so agreement with it is evidence, not an echo.
-import type { ImageBatch, RawOutputs } from '../backends/backend.js';
-import { checkImageBatch } from '../backends/batch.js';
+import type { RawOutputs } from '../backends/backend.js';
+import { checkImageBatch, type ImageBatch } from '../ir/batch.js';
 import { ToolkitError, UnsupportedOpError } from '../errors.js';
-import { detectorOutputs, imageInput, type Graph, type Op, type Tensor } from '../ir/graph.js';
+import { detectorOutputs, elementCount, imageInput, type Graph, type Op, type Tensor } from '../ir/graph.js';
+import { validateGraph } from '../ir/validate.js';
 import { conv2d, depthwiseConv2d, prepareConvFilter, type ConvFilter } from './kernels/conv.js';
 import { add, relu } from './kernels/elementwise.js';
 import { concatenation, depthToSpace, pad, reshape } from './kernels/layout.js';
@@ -128,8 +129,31 @@ function checkShape(graph: Graph, op: Op, t: Tensor, got: readonly number[], bat
   }
 }
 
+/**
+ * Largest activation (elements, batch included) the interpreter allocates: 2^27 float64 values are 1 GiB.
+ * Checked from the validated IR before anything runs, so a huge graph or batch is refused up front.
+ */
+export const MAX_REFERENCE_ELEMENTS = 2 ** 27;
+
+function checkMemoryBound(graph: Graph, shapes: ReadonlyMap<number, readonly number[]>, n: number): void {
+  for (const op of graph.ops) {
+    const t = graph.tensors[op.outputs[0]!]!;
+    const elements = elementCount(shapes.get(t.index) ?? t.shape) * n;
+    if (elements > MAX_REFERENCE_ELEMENTS) {
+      throw new ToolkitError(
+        'REFERENCE_TOO_LARGE',
+        `${tensorLabel(graph, t)}: op #${op.index} ${op.type} would produce ${elements} float64 values for a batch of ${n} (shape [${(shapes.get(t.index) ?? t.shape).join(',')}] per image), more than the ${MAX_REFERENCE_ELEMENTS} the reference runtime allocates per tensor; run a smaller batch`,
+        { file: graph.source.fileName },
+      );
+    }
+  }
+}
+
 function execute(graph: Graph, batch: ImageBatch, keepAll: boolean): Map<number, F64Tensor> {
+  // Operand shapes are checked once per graph (typed GraphShapeError naming the op) before any kernel runs.
+  const shapes = validateGraph(graph);
   const n = checkImageBatch(graph, batch, graph.source.fileName);
+  checkMemoryBound(graph, shapes, n);
   const input = imageInput(graph);
   const env = new Env(graph, n);
   env.values.set(input.index, { shape: [...batch.shape], data: Float64Array.from(batch.data) });

@@ -19,3 +19,6 @@ export async function writeFileAtomic(file: string, data: Uint8Array | string): 
     throw err;
   }
 }
+
+/** Names writeFileAtomic gives its temporary files: `.<name>.<pid>.<8 hex>.tmp` (group 1: the writer's pid). */
+export const TEMP_FILE_PATTERN = /^\..+\.(\d+)\.[0-9a-f]{8}\.tmp$/;

@@ -12,7 +12,7 @@ import type { OrtModule } from '../backends/onnxruntime-common.js';
 import { anchorScores, tensorsToDetections } from '../detect/tensors-to-detections.js';
 import { DECODED_ONNX_FILE, DECODED_OUTPUT_NAMES } from '../emit/onnx/decoded.js';
 import { ONNX_INPUT_NAME } from '../emit/onnx/emit.js';
-import { ArtifactIntegrityError, ToolkitError } from '../errors.js';
+import { ArtifactIntegrityError, BackendError, ToolkitError } from '../errors.js';
 import type { Preset } from '../presets/types.js';
 import { fmt, fmtTol } from './compare.js';
 import type { DecodedOnnxReport, Tolerances } from './report-types.js';
@@ -51,7 +51,7 @@ export async function runDecodedOnnx(
   try {
     session = await ort.InferenceSession.create(bytes, { executionProviders: ['cpu'] });
   } catch (err) {
-    throw new ToolkitError('ONNX_LOAD', `${artifact}: onnxruntime-node could not load the model (${err instanceof Error ? err.message : String(err)})`, { file: artifact, cause: err });
+    throw new BackendError('BACKEND_LOAD_FAILED', `${artifact}: onnxruntime-node could not load the model (${err instanceof Error ? err.message : String(err)})`, { file: artifact, cause: err });
   }
   try {
     const n = batch.shape[0];

@@ -2,8 +2,13 @@
 // A runtime fed the wrong size would fail obscurely, hang (the PyTorch pipe reads exactly N*H*W*C floats)
 // or read past the data, so the mismatch is a typed error naming where it happened.
 import { InputImageError } from '../errors.js';
-import { imageInput, type Graph } from '../ir/graph.js';
-import type { ImageBatch } from './backend.js';
+import { imageInput, type Graph } from './graph.js';
+
+/** A batch of images, NHWC float32, already normalized to the model's range ([-1, 1]). */
+export interface ImageBatch {
+  readonly data: Float32Array;
+  readonly shape: readonly [number, number, number, number];
+}
 
 /** Throws InputImageError 'BATCH_SHAPE' unless `batch` is [N,H,W,C] of the graph's input with N >= 1 and N*H*W*C values; returns N. */
 export function checkImageBatch(graph: Graph, batch: ImageBatch, where: string): number {
