@@ -46,3 +46,6 @@ export class BackendUnavailableError extends ToolkitError {}
 
 /** Two runtimes disagree beyond tolerance. */
 export class ParityError extends ToolkitError {}
+
+/** An output path cannot be written safely: it exists, is an input, or is not a regular file on a real filesystem. */
+export class OutputPathError extends ToolkitError {}

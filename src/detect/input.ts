@@ -1,6 +1,7 @@
 // What the detector accepts as an image, and its conversion to 8-bit RGB with typed errors naming the input.
 import { InputImageError } from '../errors.js';
-import { decodeRgb, type RgbImage } from '../image/pixels.js';
+import { decodeRgb, orientationSwapsAxes, orientRgb, resizeRgb, type RgbImage } from '../image/pixels.js';
+import { computeLetterbox, letterboxRgb, type LetterboxTransform } from './letterbox.js';
 
 /**
  * Raw pixels, row-major, packed RGB or RGBA (alpha is dropped, as decodeRgb does).
@@ -15,7 +16,7 @@ export interface RawImage {
   readonly label?: string;
 }
 
-/** A file path, PNG/JPEG bytes, or raw pixels. */
+/** A file path, encoded image bytes (PNG, JPEG, WebP, AVIF, TIFF, GIF), or raw pixels. */
 export type ImageInput = string | Uint8Array | RawImage;
 
 function isRawImage(input: ImageInput): input is RawImage {
@@ -62,15 +63,84 @@ function rawToRgb(raw: RawImage, label: string): RgbImage {
   return { data: out, width, height };
 }
 
+export interface InputOptions {
+  /** Refuse encoded images above this many pixels (width x height from the header); default 100 megapixels. */
+  readonly maxInputPixels?: number;
+}
+
+function badInputType(label: string): never {
+  throw new InputImageError('IMAGE_INPUT_TYPE', `${label}: expected a file path, encoded image bytes or {data, width, height}`, { file: label });
+}
+
+function checkDecoded(rgb: RgbImage, label: string): void {
+  if (rgb.width <= 0 || rgb.height <= 0) {
+    throw new InputImageError('IMAGE_SIZE', `${label}: image is ${rgb.width}x${rgb.height}`, { file: label });
+  }
+}
+
 /** Decode or validate any accepted input into packed 8-bit RGB (EXIF orientation applied for encoded images). */
-export async function loadInputImage(input: ImageInput, label = inputLabel(input)): Promise<RgbImage> {
+export async function loadInputImage(input: ImageInput, label = inputLabel(input), options: InputOptions = {}): Promise<RgbImage> {
   if (typeof input === 'string' || input instanceof Uint8Array) {
-    const rgb = await decodeRgb(input, label);
-    if (rgb.width <= 0 || rgb.height <= 0) {
-      throw new InputImageError('IMAGE_SIZE', `${label}: image is ${rgb.width}x${rgb.height}`, { file: label });
-    }
+    const rgb = await decodeRgb(input, label, { maxInputPixels: options.maxInputPixels });
+    checkDecoded(rgb, label);
     return rgb;
   }
   if (isRawImage(input)) return rawToRgb(input, label);
-  throw new InputImageError('IMAGE_INPUT_TYPE', `${label}: expected a file path, PNG/JPEG bytes or {data, width, height}`, { file: label });
+  return badInputType(label);
+}
+
+/** An input letterboxed to the model size, with its displayed size and the letterbox geometry. */
+export interface ModelInput {
+  readonly width: number;
+  readonly height: number;
+  readonly model: RgbImage;
+  readonly transform: LetterboxTransform;
+}
+
+/** The shrunk image copied into the black target canvas at the transform's offset. */
+function padToTarget(image: RgbImage, t: LetterboxTransform): RgbImage {
+  const out = new Uint8Array(t.targetWidth * t.targetHeight * 3);
+  const row = image.width * 3;
+  for (let y = 0; y < image.height; y++) {
+    out.set(image.data.subarray(y * row, (y + 1) * row), ((t.padTop + y) * t.targetWidth + t.padLeft) * 3);
+  }
+  return { data: out, width: t.targetWidth, height: t.targetHeight };
+}
+
+/**
+ * Load any accepted input and letterbox it to targetWidth x targetHeight. Only one full-size copy of an
+ * encoded image is ever held: an EXIF-rotated photo is shrunk as stored and the small result rotated,
+ * instead of rotating the full-size pixels into a second buffer first.
+ */
+export async function loadModelInput(
+  input: ImageInput,
+  label: string,
+  targetWidth: number,
+  targetHeight: number,
+  options: InputOptions = {},
+): Promise<ModelInput> {
+  let rgb: RgbImage;
+  let orientation = 1;
+  if (typeof input === 'string' || input instanceof Uint8Array) {
+    const decoded = await decodeRgb(input, label, { maxInputPixels: options.maxInputPixels, orientation: 'defer' });
+    checkDecoded(decoded, label);
+    ({ orientation } = decoded);
+    rgb = decoded;
+  } else if (isRawImage(input)) {
+    rgb = rawToRgb(input, label);
+  } else {
+    return badInputType(label);
+  }
+  const swap = orientationSwapsAxes(orientation);
+  const width = swap ? rgb.height : rgb.width;
+  const height = swap ? rgb.width : rgb.height;
+  const transform = computeLetterbox(width, height, targetWidth, targetHeight);
+  const shrinks = !transform.identity && transform.resizedWidth <= width && transform.resizedHeight <= height;
+  if (orientation !== 1 && shrinks) {
+    // Resampling commutes with flips and 90-degree turns (the kernel is symmetric and centre-aligned).
+    const small = await resizeRgb(rgb, swap ? transform.resizedHeight : transform.resizedWidth, swap ? transform.resizedWidth : transform.resizedHeight);
+    return { width, height, model: padToTarget(orientRgb(small, orientation), transform), transform };
+  }
+  const { image } = await letterboxRgb(orientRgb(rgb, orientation), targetWidth, targetHeight);
+  return { width, height, model: image, transform };
 }

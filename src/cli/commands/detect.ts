@@ -1,17 +1,16 @@
 // `blazeface detect <images...>`: faces per image as text or JSON lines, optionally annotated PNGs.
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { isBackendName } from '../../backends/index.js';
 import { BACKEND_NAMES } from '../../backends/backend.js';
 import { createDetector, type BatchEntry } from '../../detect/detector.js';
 import { drawDetections } from '../../detect/draw.js';
+import { planOutputs, writeOutput, type OutputPlan } from '../../detect/output-paths.js';
 import type { Face } from '../../detect/face.js';
 import { NMS_FLAVOURS, type NmsFlavour } from '../../detect/non-max-suppression.js';
-import { ToolkitError } from '../../errors.js';
+import { OutputPathError, ToolkitError } from '../../errors.js';
 import { decodeRgb } from '../../image/pixels.js';
 import { PRESETS } from '../../presets/index.js';
 import type { PresetName } from '../../presets/types.js';
-import { writeFileAtomic } from '../../util/fs.js';
 
 export const summary = 'detect faces in images (JSON lines with --json, annotated PNGs with --out)';
 
@@ -25,10 +24,19 @@ const USAGE = `usage: blazeface detect <images...> [options]
   --max-faces <n>        at most n faces per image
   --model-file <file>    the .tflite (required for the front and back presets)
   --artifacts <dir>      artifacts root (default the package's artifacts/)
+  --max-pixels <n>       refuse images above n pixels, from the header (default 100000000)
   --json                 one JSON record per image on stdout
-  --out <dir>            write <name>.png with boxes and keypoints drawn
+  --out <dir>            write <name>.png per image with boxes and keypoints drawn; equal names
+                         get -2, -3... in input order (a/x.jpg, b/x.jpg -> x.png, x-2.png)
+  --overwrite            replace existing outputs (never an input image)
 
-Exit status: 0 all images processed, 1 some image failed, 2 usage error.`;
+Images: PNG, JPEG, WebP, AVIF, TIFF, GIF (first frame), recognised by their bytes; SVG, PDF,
+HEIC and anything else are refused (INPUT_FORMAT_UNSUPPORTED), as are paths that are not
+regular files (INPUT_NOT_FOUND, INPUT_NOT_A_FILE).
+
+Exit status: 0 all images processed, 1 some image failed (or its output could not be written),
+2 usage error, or an --out that cannot be used: not a directory on a real filesystem, an output
+that exists without --overwrite, or would replace an input (checked before any detection).`;
 
 class UsageError extends Error {}
 
@@ -65,15 +73,15 @@ function describe(entry: BatchEntry): string {
   return lines.join('\n');
 }
 
-/** Output file names: the image's base name, made unique when two inputs share it. */
-function outputNames(images: readonly string[]): string[] {
-  const seen = new Map<string, number>();
-  return images.map((img) => {
-    const base = path.basename(img, path.extname(img));
-    const n = seen.get(base) ?? 0;
-    seen.set(base, n + 1);
-    return n === 0 ? `${base}.png` : `${base}-${n + 1}.png`;
-  });
+/** Draw on the decoded original (EXIF-rotated), whose pixels the face coordinates refer to; the file written, or why not. */
+async function writeAnnotated(plan: OutputPlan, i: number, image: string, entry: BatchEntry & { ok: true }, maxInputPixels?: number): Promise<string | ToolkitError> {
+  try {
+    const rgb = await decodeRgb(image, image, { maxInputPixels });
+    return await writeOutput(plan, i, await drawDetections(rgb, entry.faces));
+  } catch (err) {
+    if (err instanceof ToolkitError) return err;
+    throw err;
+  }
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -94,6 +102,8 @@ export async function run(argv: string[]): Promise<number> {
         artifacts: { type: 'string' },
         json: { type: 'boolean', default: false },
         out: { type: 'string' },
+        overwrite: { type: 'boolean', default: false },
+        'max-pixels': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -118,6 +128,8 @@ export async function run(argv: string[]): Promise<number> {
     if (minScore !== undefined && !(minScore >= 0 && minScore <= 1)) throw new UsageError('--min-score must be in [0, 1]');
     if (iouThreshold !== undefined && !(iouThreshold >= 0 && iouThreshold <= 1)) throw new UsageError('--iou must be in [0, 1]');
     if (maxFaces !== undefined && maxFaces < 1) throw new UsageError('--max-faces must be at least 1');
+    const maxInputPixels = num('max-pixels', values['max-pixels'], true);
+    if (maxInputPixels !== undefined && !(maxInputPixels >= 1 && Number.isSafeInteger(maxInputPixels))) throw new UsageError('--max-pixels must be a positive integer');
     options = {
       preset: values.preset as PresetName,
       backend: values.backend,
@@ -127,6 +139,7 @@ export async function run(argv: string[]): Promise<number> {
       maxFaces,
       modelFile: values['model-file'],
       artifactsRoot: values.artifacts,
+      maxInputPixels,
     };
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
@@ -134,19 +147,26 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
 
+  let outputs: OutputPlan | null = null;
+  if (values.out) {
+    try {
+      outputs = await planOutputs(values.out, positionals, { overwrite: values.overwrite });
+    } catch (err) {
+      if (!(err instanceof OutputPathError)) throw err;
+      console.error(`blazeface detect: ${err.code}: ${err.message}`);
+      return 2;
+    }
+  }
+
   const detector = await createDetector(options);
   try {
     const entries = await detector.detectBatch(positionals);
-    const names = outputNames(positionals);
     for (const [i, entry] of entries.entries()) {
-      console.log(values.json ? JSON.stringify(entryRecord(entry)) : describe(entry));
-      if (values.out && entry.ok) {
-        // Draw on the decoded original (EXIF-rotated), whose pixels the face coordinates refer to.
-        const rgb = await decodeRgb(positionals[i]!);
-        const file = path.join(values.out, names[i]!);
-        await writeFileAtomic(file, await drawDetections(rgb, entry.faces));
-        if (!values.json) console.log(`  wrote ${file}`);
-      }
+      const written = outputs && entry.ok ? await writeAnnotated(outputs, i, positionals[i]!, entry, options.maxInputPixels) : null;
+      const shown = written instanceof Error ? ({ ok: false, input: entry.input, error: written } as const) : entry;
+      entries[i] = shown;
+      console.log(values.json ? JSON.stringify(entryRecord(shown)) : describe(shown));
+      if (typeof written === 'string' && !values.json) console.log(`  wrote ${written}`);
     }
     return entries.every((e) => e.ok) ? 0 : 1;
   } finally {
