@@ -37,7 +37,7 @@ async function statOrNull(p: string): Promise<Stats | null> {
     return await stat(p);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return null;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return null; // ENOTDIR: a file is in the way; the ancestor walk reports it
     throw new OutputPathError('OUTPUT_NOT_WRITABLE', `${p}: cannot stat (${code ?? String(err)})`, { file: p, cause: err });
   }
 }
@@ -68,8 +68,8 @@ export async function checkOutputDir(outDir: string): Promise<void> {
   const abs = path.resolve(outDir);
   const { dir, st } = await existingAncestor(abs);
   if (!st.isDirectory()) {
-    const where = dir === abs ? '' : ` (${dir} ${describeFileType(st).replace(/^a /, 'is a ')})`;
-    throw new OutputPathError('OUTPUT_NOT_WRITABLE', `--out ${outDir}: ${dir === abs ? `is ${describeFileType(st)}, not a directory` : `cannot be created${where}`}`, { file: outDir });
+    const why = dir === abs ? `is ${describeFileType(st)}, not a directory` : `cannot be created (${dir} is ${describeFileType(st)})`;
+    throw new OutputPathError('OUTPUT_NOT_WRITABLE', `--out ${outDir}: ${why}`, { file: outDir });
   }
   await checkRealFilesystem(dir, st, outDir);
 }

@@ -71,7 +71,8 @@ export async function decodeRgb(
   // sharp's own pixel limit is a second bound, in case a header lies to metadata() but not to the loader.
   const sharpOptions = { failOn: 'error', limitInputPixels: maxPixels } as const;
   try {
-    const meta = await sharp(bytes, sharpOptions).metadata();
+    // Header only, no pixels: unbounded here so the error below can say the image's size.
+    const meta = await sharp(bytes, { ...sharpOptions, limitInputPixels: false }).metadata();
     // Second line of defence: the loader sharp picked must be the format the bytes were sniffed as.
     if (meta.format !== RASTER_FORMATS[format] || (format === 'avif' && meta.compression !== 'av1')) {
       fail('INPUT_FORMAT_UNSUPPORTED', `looks like ${format.toUpperCase()} but decodes as ${meta.format}${meta.compression ? ` (${meta.compression})` : ''}; accepted: ${ACCEPTED}`);

@@ -33,6 +33,7 @@ export async function writeFileAtomic(file: string, data: Uint8Array | string, o
 
 /** What a non-regular path is, for error messages. */
 export function describeFileType(st: Stats): string {
+  if (st.isFile()) return 'a regular file';
   if (st.isDirectory()) return 'a directory';
   if (st.isFIFO()) return 'a FIFO (named pipe)';
   if (st.isSocket()) return 'a socket';
