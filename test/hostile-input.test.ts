@@ -6,7 +6,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDetector } from '../src/detect/detector.js';
 import { loadInputImage, loadModelInput } from '../src/detect/input.js';
@@ -45,12 +45,12 @@ const red = () => sharp({ create: { width: 32, height: 32, channels: 3, backgrou
 describe('formats: raster only, recognised by their bytes', () => {
   it('PNG, JPEG, WebP, AVIF, TIFF and GIF decode, whatever the file is called', async () => {
     const encoders = {
-      png: (s: sharp.Sharp) => s.png(),
-      jpeg: (s: sharp.Sharp) => s.jpeg(),
-      webp: (s: sharp.Sharp) => s.webp(),
-      avif: (s: sharp.Sharp) => s.avif(),
-      tiff: (s: sharp.Sharp) => s.tiff(),
-      gif: (s: sharp.Sharp) => s.gif(),
+      png: (s: Sharp) => s.png(),
+      jpeg: (s: Sharp) => s.jpeg(),
+      webp: (s: Sharp) => s.webp(),
+      avif: (s: Sharp) => s.avif(),
+      tiff: (s: Sharp) => s.tiff(),
+      gif: (s: Sharp) => s.gif(),
     };
     for (const [name, encode] of Object.entries(encoders)) {
       const bytes = await encode(red()).toBuffer();

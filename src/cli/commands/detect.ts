@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { isBackendName } from '../../backends/index.js';
 import { BACKEND_NAMES } from '../../backends/backend.js';
 import { createDetector, type BatchEntry } from '../../detect/detector.js';
-import { drawDetections } from '../../detect/draw.js';
+import { drawDetectionsOriented } from '../../detect/draw.js';
 import { planOutputs, writeOutput, type OutputPlan } from '../../detect/output-paths.js';
 import type { Face } from '../../detect/face.js';
 import { NMS_FLAVOURS, type NmsFlavour } from '../../detect/non-max-suppression.js';
@@ -73,11 +73,11 @@ function describe(entry: BatchEntry): string {
   return lines.join('\n');
 }
 
-/** Draw on the decoded original (EXIF-rotated), whose pixels the face coordinates refer to; the file written, or why not. */
+/** Draw on the decoded original as displayed (EXIF orientation applied while encoding), whose pixels the face coordinates refer to; the file written, or why not. */
 async function writeAnnotated(plan: OutputPlan, i: number, image: string, entry: BatchEntry & { ok: true }, maxInputPixels?: number): Promise<string | ToolkitError> {
   try {
-    const rgb = await decodeRgb(image, image, { maxInputPixels });
-    return await writeOutput(plan, i, await drawDetections(rgb, entry.faces));
+    const stored = await decodeRgb(image, image, { maxInputPixels, orientation: 'defer' });
+    return await writeOutput(plan, i, await drawDetectionsOriented(stored, stored.orientation, entry.faces));
   } catch (err) {
     if (err instanceof ToolkitError) return err;
     throw err;
