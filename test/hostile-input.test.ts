@@ -9,6 +9,7 @@ import { crc32 } from 'node:zlib';
 import sharp, { type Sharp } from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDetector } from '../src/detect/detector.js';
+import { drawDetections, drawDetectionsOriented } from '../src/detect/draw.js';
 import { loadInputImage, loadModelInput } from '../src/detect/input.js';
 import { letterboxRgb } from '../src/detect/letterbox.js';
 import { InputImageError } from '../src/errors.js';
@@ -210,6 +211,24 @@ describe('EXIF orientation without a second full-size copy', () => {
       let worst = 0;
       for (let i = 0; i < image.data.length; i++) worst = Math.max(worst, Math.abs(image.data[i]! - lean.model.data[i]!));
       expect(worst, `orientation ${o}`).toBeLessThanOrEqual(1);
+    }
+  });
+
+  it('an annotated PNG drawn on the stored pixels and turned while encoding equals drawing on the turned image', async () => {
+    const face = {
+      box: { xMin: 2.31, yMin: 3.13, xMax: 9.62, yMax: 7.74 },
+      keypoints: { rightEye: { x: 3.23, y: 4.17 }, leftEye: { x: 8.41, y: 4.33 }, nose: { x: 5.72, y: 5.26 }, mouth: { x: 5.61, y: 6.93 }, rightEar: { x: 2.64, y: 4.62 }, leftEar: { x: 9.13, y: 4.91 } },
+      score: 0.9,
+    };
+    // Coordinates off round values: a pixel centre exactly on an edge could fall either side after a flip.
+    const raw = Uint8Array.from({ length: 13 * 11 * 3 }, (_, i) => (i * 53) % 241);
+    for (let o = 1; o <= 8; o++) {
+      const stored = { data: Uint8Array.from(raw), width: 13, height: 11 };
+      const displayed = orientRgb({ data: Uint8Array.from(raw), width: 13, height: 11 }, o);
+      const a = await sharp(await drawDetectionsOriented(stored, o, [face])).raw().toBuffer();
+      const b = await sharp(await drawDetections(displayed, [face])).raw().toBuffer();
+      expect(a.equals(b), `orientation ${o}`).toBe(true);
+      expect(b.equals(Buffer.from(displayed.data)), 'something was drawn').toBe(false);
     }
   });
 });
