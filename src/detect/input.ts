@@ -14,6 +14,11 @@ export interface RawImage {
   readonly channels?: 3 | 4;
   /** Name used in errors and results; defaults to '<raw WxH>'. */
   readonly label?: string;
+  /**
+   * EXIF orientation (1..8) of the pixels as stored, default 1: faces are then reported in the displayed
+   * (turned) image, as for an encoded photo, without the caller making a turned copy.
+   */
+  readonly orientation?: number;
 }
 
 /** A file path, encoded image bytes (PNG, JPEG, WebP, AVIF, TIFF, GIF), or raw pixels. */
@@ -48,6 +53,8 @@ function rawToRgb(raw: RawImage, label: string): RgbImage {
   if (data.length !== width * height * channels) {
     fail('IMAGE_RAW_LENGTH', `raw data holds ${data.length} values, expected ${width}x${height}x${channels} = ${width * height * channels}`);
   }
+  // Packed 8-bit RGB is used as is (read only), not copied: a caller's full-size frame is not doubled.
+  if (channels === 3 && !(data instanceof Float32Array)) return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width, height };
   const out = new Uint8Array(width * height * 3);
   const isFloat = data instanceof Float32Array;
   for (let p = 0, q = 0; q < out.length; p += channels, q += 3) {
@@ -72,6 +79,14 @@ function badInputType(label: string): never {
   throw new InputImageError('IMAGE_INPUT_TYPE', `${label}: expected a file path, encoded image bytes or {data, width, height}`, { file: label });
 }
 
+function rawOrientation(raw: RawImage, label: string): number {
+  const o = raw.orientation ?? 1;
+  if (!(Number.isInteger(o) && o >= 1 && o <= 8)) {
+    throw new InputImageError('IMAGE_ORIENTATION', `${label}: orientation must be an EXIF orientation 1..8, got ${String(raw.orientation)}`, { file: label });
+  }
+  return o;
+}
+
 function checkDecoded(rgb: RgbImage, label: string): void {
   if (rgb.width <= 0 || rgb.height <= 0) {
     throw new InputImageError('IMAGE_SIZE', `${label}: image is ${rgb.width}x${rgb.height}`, { file: label });
@@ -85,7 +100,7 @@ export async function loadInputImage(input: ImageInput, label = inputLabel(input
     checkDecoded(rgb, label);
     return rgb;
   }
-  if (isRawImage(input)) return rawToRgb(input, label);
+  if (isRawImage(input)) return orientRgb(rawToRgb(input, label), rawOrientation(input, label));
   return badInputType(label);
 }
 
@@ -128,6 +143,7 @@ export async function loadModelInput(
     rgb = decoded;
   } else if (isRawImage(input)) {
     rgb = rawToRgb(input, label);
+    orientation = rawOrientation(input, label);
   } else {
     return badInputType(label);
   }

@@ -2,13 +2,13 @@
 import { parseArgs } from 'node:util';
 import { isBackendName } from '../../backends/index.js';
 import { BACKEND_NAMES } from '../../backends/backend.js';
-import { createDetector, type BatchEntry } from '../../detect/detector.js';
+import { createDetector, type BatchEntry, type Detector } from '../../detect/detector.js';
 import { drawDetectionsOriented } from '../../detect/draw.js';
 import { planOutputs, writeOutput, type OutputPlan } from '../../detect/output-paths.js';
 import type { Face } from '../../detect/face.js';
 import { NMS_FLAVOURS, type NmsFlavour } from '../../detect/non-max-suppression.js';
 import { OutputPathError, ToolkitError } from '../../errors.js';
-import { decodeRgb } from '../../image/pixels.js';
+import { decodeRgb, type DecodedRgb } from '../../image/pixels.js';
 import { PRESETS } from '../../presets/index.js';
 import type { PresetName } from '../../presets/types.js';
 
@@ -73,14 +73,27 @@ function describe(entry: BatchEntry): string {
   return lines.join('\n');
 }
 
-/** Draw on the decoded original as displayed (EXIF orientation applied while encoding), whose pixels the face coordinates refer to; the file written, or why not. */
-async function writeAnnotated(plan: OutputPlan, i: number, image: string, entry: BatchEntry & { ok: true }, maxInputPixels?: number): Promise<string | ToolkitError> {
+/**
+ * --out: one image at a time, decoded once. The stored pixels (EXIF orientation not applied) go to the
+ * detector as a raw image with their orientation, then the faces are drawn into those same pixels and
+ * sharp turns them while encoding: one full-size copy per photo, instead of one for detection and
+ * another (plus a turned one) for drawing.
+ */
+async function detectAndDraw(detector: Detector, plan: OutputPlan, i: number, image: string, maxInputPixels?: number): Promise<{ entry: BatchEntry; written?: string }> {
+  let stored: DecodedRgb;
   try {
-    const stored = await decodeRgb(image, image, { maxInputPixels, orientation: 'defer' });
-    return await writeOutput(plan, i, await drawDetectionsOriented(stored, stored.orientation, entry.faces));
+    stored = await decodeRgb(image, image, { maxInputPixels, orientation: 'defer' });
   } catch (err) {
-    if (err instanceof ToolkitError) return err;
-    throw err;
+    if (!(err instanceof ToolkitError)) throw err;
+    return { entry: { ok: false, input: image, error: err } };
+  }
+  const [entry] = await detector.detectBatch([{ data: stored.data, width: stored.width, height: stored.height, orientation: stored.orientation, label: image }]);
+  if (!entry!.ok) return { entry: entry! };
+  try {
+    return { entry: entry!, written: await writeOutput(plan, i, await drawDetectionsOriented(stored, stored.orientation, entry!.faces)) };
+  } catch (err) {
+    if (!(err instanceof ToolkitError)) throw err;
+    return { entry: { ok: false, input: image, error: err } };
   }
 }
 
@@ -160,15 +173,21 @@ export async function run(argv: string[]): Promise<number> {
 
   const detector = await createDetector(options);
   try {
-    const entries = await detector.detectBatch(positionals);
-    for (const [i, entry] of entries.entries()) {
-      const written = outputs && entry.ok ? await writeAnnotated(outputs, i, positionals[i]!, entry, options.maxInputPixels) : null;
-      const shown = written instanceof Error ? ({ ok: false, input: entry.input, error: written } as const) : entry;
-      entries[i] = shown;
-      console.log(values.json ? JSON.stringify(entryRecord(shown)) : describe(shown));
-      if (typeof written === 'string' && !values.json) console.log(`  wrote ${written}`);
+    let failed = false;
+    const report = (entry: BatchEntry, written?: string): void => {
+      failed ||= !entry.ok;
+      console.log(values.json ? JSON.stringify(entryRecord(entry)) : describe(entry));
+      if (written && !values.json) console.log(`  wrote ${written}`);
+    };
+    if (outputs) {
+      for (const [i, image] of positionals.entries()) {
+        const { entry, written } = await detectAndDraw(detector, outputs, i, image, options.maxInputPixels);
+        report(entry, written);
+      }
+    } else {
+      for (const entry of await detector.detectBatch(positionals)) report(entry);
     }
-    return entries.every((e) => e.ok) ? 0 : 1;
+    return failed ? 1 : 0;
   } finally {
     await detector.dispose();
   }
