@@ -231,4 +231,19 @@ describe('EXIF orientation without a second full-size copy', () => {
       expect(b.equals(Buffer.from(displayed.data)), 'something was drawn').toBe(false);
     }
   });
+
+  it('a raw image can carry its EXIF orientation: letterboxed as displayed, and 8-bit RGB is not copied', async () => {
+    const raw = Uint8Array.from({ length: 300 * 200 * 3 }, (_, i) => (i * 31) % 253);
+    const turned = orientRgb({ data: raw, width: 300, height: 200 }, 6);
+    const a = await loadModelInput({ data: raw, width: 300, height: 200, orientation: 6 }, 'raw', 128, 128);
+    const b = await loadModelInput({ data: turned.data, width: 200, height: 300 }, 'turned', 128, 128);
+    expect([a.width, a.height]).toEqual([200, 300]);
+    expect(a.transform).toEqual(b.transform);
+    let worst = 0;
+    for (let i = 0; i < a.model.data.length; i++) worst = Math.max(worst, Math.abs(a.model.data[i]! - b.model.data[i]!));
+    expect(worst).toBeLessThanOrEqual(1);
+    expect((await loadInputImage({ data: raw, width: 300, height: 200 })).data.buffer).toBe(raw.buffer);
+    expect((await loadInputImage({ data: raw, width: 300, height: 200, orientation: 6 })).width).toBe(200);
+    expectInputError(await outcome(loadModelInput({ data: raw, width: 300, height: 200, orientation: 9 }, 'r9', 128, 128)), 'IMAGE_ORIENTATION', 'r9');
+  });
 });
