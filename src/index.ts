@@ -27,6 +27,7 @@ export {
   ArtifactIntegrityError,
   BackendUnavailableError,
   InputImageError,
+  OutputPathError,
   ParityError,
   TfliteFormatError,
   ToolkitError,
