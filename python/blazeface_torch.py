@@ -16,7 +16,6 @@ CLI:
   serve <pth> <arch>              like run, repeatedly, one framed request per batch (see serve())
   version                         torch.__version__
 """
-import inspect
 import json
 import struct
 import sys
@@ -25,6 +24,8 @@ from collections import OrderedDict
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from safe_torch_load import UNSAFE_EXIT_CODE, UnsafeCheckpoint, load_state_dict
 
 
 def pad_same(x, kernel, stride):
@@ -134,11 +135,8 @@ class BlazeFace(nn.Module):
 
 
 def load_state(pth):
-    # weights_only: a .pth is a pickle, and a full unpickler would run whatever code the file names.
-    # Probed from the signature (torch >= 1.13), not by catching TypeError, which a crafted file can raise.
-    if 'weights_only' in inspect.signature(torch.load).parameters:
-        return torch.load(pth, map_location='cpu', weights_only=True)
-    return torch.load(pth, map_location='cpu')
+    # A .pth is a pickle: never unpickle it without a restricted loader (see safe_torch_load.py).
+    return load_state_dict(pth)
 
 
 def load_model(pth, arch):
@@ -246,6 +244,9 @@ def main(argv):
 if __name__ == '__main__':
     try:
         sys.exit(main(sys.argv[1:]))
+    except UnsafeCheckpoint as err:
+        print(f'blazeface_torch: PTH_UNSAFE: {err}', file=sys.stderr)
+        sys.exit(UNSAFE_EXIT_CODE)
     except (IndexError, ValueError, RuntimeError, OSError) as err:
         print(f'blazeface_torch: {type(err).__name__}: {err}', file=sys.stderr)
         sys.exit(1)

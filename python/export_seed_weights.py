@@ -17,23 +17,16 @@ Commands:
 import json
 import os
 import sys
-from collections import OrderedDict
 
 import numpy as np
 import torch
 
+from safe_torch_load import UNSAFE_EXIT_CODE, UnsafeCheckpoint, load_state_dict
+
 
 def load_state(pth):
-    try:
-        state = torch.load(pth, map_location='cpu', weights_only=True)
-    except TypeError:  # torch < 1.13 has no weights_only
-        state = torch.load(pth, map_location='cpu')
-    if not isinstance(state, (dict, OrderedDict)):
-        raise ValueError(f'{pth}: expected a state_dict (a dict of tensors), got {type(state).__name__}')
-    for key, value in state.items():
-        if not isinstance(value, torch.Tensor):
-            raise ValueError(f'{pth}: entry {key!r} is a {type(value).__name__}, expected a tensor')
-    return state
+    # Never a full unpickler, whatever the torch version (see safe_torch_load.py).
+    return load_state_dict(pth)
 
 
 def export(pth, out_dir):
@@ -119,6 +112,9 @@ def main(argv):
 if __name__ == '__main__':
     try:
         sys.exit(main(sys.argv[1:]))
+    except UnsafeCheckpoint as err:
+        print(f'export_seed_weights: PTH_UNSAFE: {err}', file=sys.stderr)
+        sys.exit(UNSAFE_EXIT_CODE)
     except (ValueError, RuntimeError, OSError, EOFError) as err:
         print(f'export_seed_weights: {type(err).__name__}: {err}', file=sys.stderr)
         sys.exit(1)

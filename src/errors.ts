@@ -72,3 +72,5 @@ export class GraphShapeError extends ToolkitError {
 
 /** A runtime failed to load or run an artifact (BACKEND_LOAD_FAILED / BACKEND_RUN_FAILED); names the file and the runtime. */
 export class BackendError extends ToolkitError {}
+/** An output path cannot be written safely: it exists, is an input, or is not a regular file on a real filesystem. */
+export class OutputPathError extends ToolkitError {}

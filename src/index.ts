@@ -31,6 +31,7 @@ export {
   BackendUnavailableError,
   InputImageError,
   InvalidOptionError,
+  OutputPathError,
   ParityError,
   TfliteFormatError,
   ToolkitError,

@@ -54,7 +54,7 @@ describe('blazeface detect', () => {
       expect(a!.faces[0].detection).toHaveLength(17);
       expect(Object.keys(a!.faces[0].keypoints)).toEqual(['rightEye', 'leftEye', 'nose', 'mouth', 'rightEar', 'leftEar']);
     }
-    expect(b).toMatchObject({ image: bad, error: { code: 'IMAGE_DECODE' } });
+    expect(b).toMatchObject({ image: bad, error: { code: 'INPUT_FORMAT_UNSUPPORTED' } });
     expect(await readdir(outDir)).toEqual([`${path.basename(good, '.png')}.png`]);
   });
 });

@@ -93,7 +93,7 @@ describe.skipIf(!HAS_TORCH)(`torch backend with Python + torch${PY_SKIP}`, () =>
       { name: 'blazeface/version', data: new TextEncoder().encode('3\n') },
     ]);
     const err = await torchBackend.load(await source(PRESETS.short_range, graph, dir, pth)).catch((e: unknown) => e);
-    expect((err as ToolkitError).code).toBe('TORCH_LOAD_FAILED');
+    expect((err as ToolkitError).code).toBe('PTH_UNSAFE');
     expect(existsSync(marker)).toBe(false);
   });
 

@@ -255,7 +255,9 @@ export const torchBackend: BackendFactory = {
     } catch (err) {
       await cleanup();
       const why = err instanceof Error ? err.message : String(err);
-      throw new BackendError('TORCH_LOAD_FAILED', `${artifact}: PyTorch could not load it into the ${preset.torchArchitecture} module: ${why}`, {
+      // python/safe_torch_load.py refused to unpickle the file (it names code to run): say so, by its own code.
+      const code = /\bPTH_UNSAFE\b/.test(why) ? 'PTH_UNSAFE' : 'TORCH_LOAD_FAILED';
+      throw new BackendError(code, `${artifact}: PyTorch could not load it into the ${preset.torchArchitecture} module: ${why}`, {
         file: pth,
         cause: err,
       });

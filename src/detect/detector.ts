@@ -5,14 +5,14 @@ import { generateAnchors } from '../anchors/ssd-anchors-calculator.js';
 import type { Backend, BackendFactory, BackendName, ModelSource } from '../backends/backend.js';
 import { getBackendFactory, resolveBackendName } from '../backends/index.js';
 import { BackendUnavailableError, InputImageError, InvalidOptionError, ToolkitError } from '../errors.js';
-import { toModelBatch, type RgbImage } from '../image/pixels.js';
+import { checkMaxInputPixels, toModelBatch, type RgbImage } from '../image/pixels.js';
 import { loadModelSource } from '../model-source.js';
 import { getPreset } from '../presets/index.js';
 import type { Preset, PresetName } from '../presets/types.js';
 import { decodeImage, type DecodeOptions } from './decode.js';
 import { facesFromDetections, type Face } from './face.js';
-import { inputLabel, loadInputImage, type ImageInput } from './input.js';
-import { letterboxRgb, type LetterboxTransform } from './letterbox.js';
+import { inputLabel, loadModelInput, type ImageInput } from './input.js';
+import type { LetterboxTransform } from './letterbox.js';
 import { NMS_FLAVOURS, type NmsFlavour } from './non-max-suppression.js';
 
 export interface DetectorOptions {
@@ -44,6 +44,8 @@ export interface DetectorOptions {
   readonly backendFactory?: BackendFactory;
   /** Use this model source instead of loading one (shares a loaded graph between detectors). */
   readonly source?: ModelSource;
+  /** Refuse encoded images whose header says more pixels than this (INPUT_TOO_LARGE); default 100 megapixels. */
+  readonly maxInputPixels?: number;
 }
 
 /** The result for one image of a batch: its faces, or the error that image raised. */
@@ -80,6 +82,7 @@ function checkOptions(opts: DetectorOptions): void {
   if (opts.iouThreshold !== undefined && !inUnitRange(opts.iouThreshold)) bad('iouThreshold', `must be a number in [0, 1], got ${String(opts.iouThreshold)}`);
   if (opts.nms !== undefined && !NMS_FLAVOURS.includes(opts.nms)) bad('nms', `must be one of ${NMS_FLAVOURS.join(', ')}, got ${String(opts.nms)}`);
   if (opts.maxFaces !== undefined && !(Number.isInteger(opts.maxFaces) && opts.maxFaces > 0)) bad('maxFaces', `must be a positive integer, got ${String(opts.maxFaces)}`);
+  if (opts.maxInputPixels !== undefined) checkMaxInputPixels(opts.maxInputPixels, 'createDetector: maxInputPixels');
 }
 
 export async function createDetector(opts: DetectorOptions = {}): Promise<Detector> {
@@ -123,9 +126,8 @@ export async function createDetector(opts: DetectorOptions = {}): Promise<Detect
   const freeBuffers: Float32Array[] = [];
 
   async function prepare(input: ImageInput, label: string): Promise<Prepared> {
-    const rgb = await loadInputImage(input, label);
-    const { image, transform } = await letterboxRgb(rgb, preset.inputWidth, preset.inputHeight);
-    return { label, width: rgb.width, height: rgb.height, model: image, transform };
+    const loaded = await loadModelInput(input, label, preset.inputWidth, preset.inputHeight, { maxInputPixels: opts.maxInputPixels });
+    return { label, ...loaded };
   }
 
   async function infer(prepared: readonly Prepared[]): Promise<Face[][]> {

@@ -1,40 +1,119 @@
-// Annotated images: boxes and keypoints drawn as an SVG overlay that sharp composites onto the photo.
+// Annotated images: boxes and keypoints drawn into the photo's RGB pixels, then encoded as PNG by sharp.
 // Shared by `blazeface detect --out` and the verifier's HTML report.
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import type { RgbImage } from '../image/pixels.js';
-import { KEYPOINT_NAMES, type FaceLike } from './face.js';
+import { KEYPOINT_NAMES, type FaceLike, type KeypointName, type Point } from './face.js';
 
 /** One colour per keypoint, in KEYPOINT_NAMES order (right side warm, left side cool). */
 const KEYPOINT_COLOURS = ['#ff3b30', '#007aff', '#ffcc00', '#ff2d95', '#ff9500', '#5ac8fa'] as const;
 const BOX_COLOUR = '#34c759';
 
-function fmt(v: number): string {
-  return Number.isFinite(v) ? v.toFixed(2) : '0';
+function rgbOf(hex: string): [number, number, number] {
+  const v = parseInt(hex.slice(1), 16);
+  return [(v >> 16) & 255, (v >> 8) & 255, v & 255];
 }
 
-function overlaySvg(width: number, height: number, faces: readonly FaceLike[]): string {
+/** Paint every pixel whose centre lies in [x0, x1) x [y0, y1) (clipped to the image). */
+function fillRect(img: RgbImage, x0: number, y0: number, x1: number, y1: number, c: readonly number[]): void {
+  const xs = Math.max(0, Math.ceil(x0 - 0.5)), xe = Math.min(img.width, Math.ceil(x1 - 0.5));
+  const ys = Math.max(0, Math.ceil(y0 - 0.5)), ye = Math.min(img.height, Math.ceil(y1 - 0.5));
+  for (let y = ys; y < ye; y++) {
+    for (let x = xs, i = (y * img.width + xs) * 3; x < xe; x++, i += 3) {
+      img.data[i] = c[0]!;
+      img.data[i + 1] = c[1]!;
+      img.data[i + 2] = c[2]!;
+    }
+  }
+}
+
+function fillCircle(img: RgbImage, cx: number, cy: number, r: number, c: readonly number[]): void {
+  const ys = Math.max(0, Math.floor(cy - r)), ye = Math.min(img.height - 1, Math.ceil(cy + r));
+  const xs = Math.max(0, Math.floor(cx - r)), xe = Math.min(img.width - 1, Math.ceil(cx + r));
+  for (let y = ys; y <= ye; y++) {
+    for (let x = xs; x <= xe; x++) {
+      if ((x + 0.5 - cx) ** 2 + (y + 0.5 - cy) ** 2 > r * r) continue;
+      const i = (y * img.width + x) * 3;
+      img.data[i] = c[0]!;
+      img.data[i + 1] = c[1]!;
+      img.data[i + 2] = c[2]!;
+    }
+  }
+}
+
+/**
+ * Draw each face's box outline and six keypoints straight into `rgb`'s pixels (coordinates in its
+ * pixels). Drawing into the decoded buffer itself, instead of compositing a full-size overlay image,
+ * keeps `detect --out` at one full-size copy of the photo.
+ */
+export function drawDetectionsInPlace(rgb: RgbImage, faces: readonly FaceLike[]): void {
   // Line widths grow with the image so 128-pixel test photos and 4000-pixel photos both read well.
-  const stroke = Math.max(1, Math.round(Math.min(width, height) / 160));
+  const stroke = Math.max(1, Math.round(Math.min(rgb.width, rgb.height) / 160));
   const radius = Math.max(1.5, stroke * 1.5);
-  const parts: string[] = [];
+  const box = rgbOf(BOX_COLOUR);
+  const h = stroke / 2;
   for (const face of faces) {
     const { xMin, yMin, xMax, yMax } = face.box;
-    parts.push(
-      `<rect x="${fmt(xMin)}" y="${fmt(yMin)}" width="${fmt(xMax - xMin)}" height="${fmt(yMax - yMin)}" fill="none" stroke="${BOX_COLOUR}" stroke-width="${stroke}"/>`,
-    );
+    if ([xMin, yMin, xMax, yMax].every(Number.isFinite)) {
+      fillRect(rgb, xMin - h, yMin - h, xMax + h, yMin + h, box); // top
+      fillRect(rgb, xMin - h, yMax - h, xMax + h, yMax + h, box); // bottom
+      fillRect(rgb, xMin - h, yMin + h, xMin + h, yMax - h, box); // left
+      fillRect(rgb, xMax - h, yMin + h, xMax + h, yMax - h, box); // right
+    }
     KEYPOINT_NAMES.forEach((name, k) => {
       const p = face.keypoints[name];
-      parts.push(`<circle cx="${fmt(p.x)}" cy="${fmt(p.y)}" r="${fmt(radius)}" fill="${KEYPOINT_COLOURS[k]}"/>`);
+      if (Number.isFinite(p.x) && Number.isFinite(p.y)) fillCircle(rgb, p.x, p.y, radius, rgbOf(KEYPOINT_COLOURS[k]!));
     });
   }
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">${parts.join('')}</svg>`;
 }
 
-/** PNG bytes of `rgb` with each face's box and six keypoints drawn on it (coordinates in `rgb`'s pixels). */
-export async function drawDetections(rgb: RgbImage, faces: readonly FaceLike[]): Promise<Buffer> {
-  const svg = Buffer.from(overlaySvg(rgb.width, rgb.height, faces));
-  return sharp(rgb.data, { raw: { width: rgb.width, height: rgb.height, channels: 3 } })
-    .composite([{ input: svg, top: 0, left: 0 }])
-    .png()
-    .toBuffer();
+/** PNG bytes of `rgb` with each face's box and six keypoints drawn on it; `rgb` is left as it was unless inPlace. */
+export async function drawDetections(rgb: RgbImage, faces: readonly FaceLike[], options: { inPlace?: boolean } = {}): Promise<Buffer> {
+  const target = options.inPlace ? rgb : { ...rgb, data: Uint8Array.from(rgb.data) };
+  drawDetectionsInPlace(target, faces);
+  return sharp(target.data, { raw: { width: target.width, height: target.height, channels: 3 } }).png().toBuffer();
+}
+
+/** Display coordinates -> stored-pixel coordinates of a w x h stored image with EXIF orientation o (continuous, pixel edges). */
+function displayToStored(o: number, w: number, h: number, p: Point): Point {
+  const { x, y } = p;
+  switch (o) {
+    case 2: return { x: w - x, y };
+    case 3: return { x: w - x, y: h - y };
+    case 4: return { x, y: h - y };
+    case 5: return { x: y, y: x };
+    case 6: return { x: y, y: h - x };
+    case 7: return { x: w - y, y: h - x };
+    case 8: return { x: w - y, y: x };
+    default: return p;
+  }
+}
+
+/** sharp operations turning stored pixels into displayed ones (sharp flips before it rotates). */
+const ORIENT_OPS: Record<number, (s: Sharp) => Sharp> = {
+  2: (s) => s.flop(),
+  3: (s) => s.rotate(180),
+  4: (s) => s.flip(),
+  5: (s) => s.rotate(270).flop(),
+  6: (s) => s.rotate(90),
+  7: (s) => s.rotate(90).flop(),
+  8: (s) => s.rotate(270),
+};
+
+/**
+ * Annotated PNG, as displayed, of an image decoded with orientation 'defer' (pixels as stored): faces,
+ * in display coordinates, are drawn onto the stored pixels (which are modified), and sharp turns the
+ * result while encoding, so no rotated full-size copy is made. Equals drawDetections on the rotated image.
+ */
+export async function drawDetectionsOriented(stored: RgbImage, orientation: number, faces: readonly FaceLike[]): Promise<Buffer> {
+  const map = (p: Point) => displayToStored(orientation, stored.width, stored.height, p);
+  const mapped = faces.map((f): FaceLike => {
+    const a = map({ x: f.box.xMin, y: f.box.yMin });
+    const b = map({ x: f.box.xMax, y: f.box.yMax });
+    const keypoints = Object.fromEntries(KEYPOINT_NAMES.map((k) => [k, map(f.keypoints[k])])) as Record<KeypointName, Point>;
+    const [xMin, xMax, yMin, yMax] = [Math.min(a.x, b.x), Math.max(a.x, b.x), Math.min(a.y, b.y), Math.max(a.y, b.y)];
+    return { box: { xMin, yMin, xMax, yMax, width: xMax - xMin, height: yMax - yMin }, keypoints, score: f.score };
+  });
+  drawDetectionsInPlace(stored, mapped);
+  const s = sharp(stored.data, { raw: { width: stored.width, height: stored.height, channels: 3 } });
+  return (ORIENT_OPS[orientation]?.(s) ?? s).png().toBuffer();
 }

@@ -1,6 +1,7 @@
 // What the detector accepts as an image, and its conversion to 8-bit RGB with typed errors naming the input.
 import { InputImageError } from '../errors.js';
-import { decodeRgb, type RgbImage } from '../image/pixels.js';
+import { decodeRgb, orientationSwapsAxes, orientRgb, resizeRgb, type RgbImage } from '../image/pixels.js';
+import { computeLetterbox, letterboxRgb, type LetterboxTransform } from './letterbox.js';
 
 /**
  * Raw pixels, row-major, packed RGB or RGBA (alpha is dropped, as decodeRgb does).
@@ -13,9 +14,14 @@ export interface RawImage {
   readonly channels?: 3 | 4;
   /** Name used in errors and results; defaults to '<raw WxH>'. */
   readonly label?: string;
+  /**
+   * EXIF orientation (1..8) of the pixels as stored, default 1: faces are then reported in the displayed
+   * (turned) image, as for an encoded photo, without the caller making a turned copy.
+   */
+  readonly orientation?: number;
 }
 
-/** A file path, PNG/JPEG bytes, or raw pixels. */
+/** A file path, encoded image bytes (PNG, JPEG, WebP, AVIF, TIFF, GIF), or raw pixels. */
 export type ImageInput = string | Uint8Array | RawImage;
 
 function isRawImage(input: ImageInput): input is RawImage {
@@ -47,6 +53,8 @@ function rawToRgb(raw: RawImage, label: string): RgbImage {
   if (data.length !== width * height * channels) {
     fail('IMAGE_RAW_LENGTH', `raw data holds ${data.length} values, expected ${width}x${height}x${channels} = ${width * height * channels}`);
   }
+  // Packed 8-bit RGB is used as is (read only), not copied: a caller's full-size frame is not doubled.
+  if (channels === 3 && !(data instanceof Float32Array)) return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width, height };
   const out = new Uint8Array(width * height * 3);
   const isFloat = data instanceof Float32Array;
   for (let p = 0, q = 0; q < out.length; p += channels, q += 3) {
@@ -62,15 +70,93 @@ function rawToRgb(raw: RawImage, label: string): RgbImage {
   return { data: out, width, height };
 }
 
+export interface InputOptions {
+  /** Refuse encoded images above this many pixels (width x height from the header); default 100 megapixels. */
+  readonly maxInputPixels?: number;
+}
+
+function badInputType(label: string): never {
+  throw new InputImageError('IMAGE_INPUT_TYPE', `${label}: expected a file path, encoded image bytes or {data, width, height}`, { file: label });
+}
+
+function rawOrientation(raw: RawImage, label: string): number {
+  const o = raw.orientation ?? 1;
+  if (!(Number.isInteger(o) && o >= 1 && o <= 8)) {
+    throw new InputImageError('IMAGE_ORIENTATION', `${label}: orientation must be an EXIF orientation 1..8, got ${String(raw.orientation)}`, { file: label });
+  }
+  return o;
+}
+
+function checkDecoded(rgb: RgbImage, label: string): void {
+  if (rgb.width <= 0 || rgb.height <= 0) {
+    throw new InputImageError('IMAGE_SIZE', `${label}: image is ${rgb.width}x${rgb.height}`, { file: label });
+  }
+}
+
 /** Decode or validate any accepted input into packed 8-bit RGB (EXIF orientation applied for encoded images). */
-export async function loadInputImage(input: ImageInput, label = inputLabel(input)): Promise<RgbImage> {
+export async function loadInputImage(input: ImageInput, label = inputLabel(input), options: InputOptions = {}): Promise<RgbImage> {
   if (typeof input === 'string' || input instanceof Uint8Array) {
-    const rgb = await decodeRgb(input, label);
-    if (rgb.width <= 0 || rgb.height <= 0) {
-      throw new InputImageError('IMAGE_SIZE', `${label}: image is ${rgb.width}x${rgb.height}`, { file: label });
-    }
+    const rgb = await decodeRgb(input, label, { maxInputPixels: options.maxInputPixels });
+    checkDecoded(rgb, label);
     return rgb;
   }
-  if (isRawImage(input)) return rawToRgb(input, label);
-  throw new InputImageError('IMAGE_INPUT_TYPE', `${label}: expected a file path, PNG/JPEG bytes or {data, width, height}`, { file: label });
+  if (isRawImage(input)) return orientRgb(rawToRgb(input, label), rawOrientation(input, label));
+  return badInputType(label);
+}
+
+/** An input letterboxed to the model size, with its displayed size and the letterbox geometry. */
+export interface ModelInput {
+  readonly width: number;
+  readonly height: number;
+  readonly model: RgbImage;
+  readonly transform: LetterboxTransform;
+}
+
+/** The shrunk image copied into the black target canvas at the transform's offset. */
+function padToTarget(image: RgbImage, t: LetterboxTransform): RgbImage {
+  const out = new Uint8Array(t.targetWidth * t.targetHeight * 3);
+  const row = image.width * 3;
+  for (let y = 0; y < image.height; y++) {
+    out.set(image.data.subarray(y * row, (y + 1) * row), ((t.padTop + y) * t.targetWidth + t.padLeft) * 3);
+  }
+  return { data: out, width: t.targetWidth, height: t.targetHeight };
+}
+
+/**
+ * Load any accepted input and letterbox it to targetWidth x targetHeight. Only one full-size copy of an
+ * encoded image is ever held: an EXIF-rotated photo is shrunk as stored and the small result rotated,
+ * instead of rotating the full-size pixels into a second buffer first.
+ */
+export async function loadModelInput(
+  input: ImageInput,
+  label: string,
+  targetWidth: number,
+  targetHeight: number,
+  options: InputOptions = {},
+): Promise<ModelInput> {
+  let rgb: RgbImage;
+  let orientation = 1;
+  if (typeof input === 'string' || input instanceof Uint8Array) {
+    const decoded = await decodeRgb(input, label, { maxInputPixels: options.maxInputPixels, orientation: 'defer' });
+    checkDecoded(decoded, label);
+    ({ orientation } = decoded);
+    rgb = decoded;
+  } else if (isRawImage(input)) {
+    rgb = rawToRgb(input, label);
+    orientation = rawOrientation(input, label);
+  } else {
+    return badInputType(label);
+  }
+  const swap = orientationSwapsAxes(orientation);
+  const width = swap ? rgb.height : rgb.width;
+  const height = swap ? rgb.width : rgb.height;
+  const transform = computeLetterbox(width, height, targetWidth, targetHeight);
+  const shrinks = !transform.identity && transform.resizedWidth <= width && transform.resizedHeight <= height;
+  if (orientation !== 1 && shrinks) {
+    // Resampling commutes with flips and 90-degree turns (the kernel is symmetric and centre-aligned).
+    const small = await resizeRgb(rgb, swap ? transform.resizedHeight : transform.resizedWidth, swap ? transform.resizedWidth : transform.resizedHeight);
+    return { width, height, model: padToTarget(orientRgb(small, orientation), transform), transform };
+  }
+  const { image } = await letterboxRgb(orientRgb(rgb, orientation), targetWidth, targetHeight);
+  return { width, height, model: image, transform };
 }

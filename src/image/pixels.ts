@@ -1,7 +1,9 @@
-// Image I/O with sharp: decode to RGB bytes (EXIF orientation applied) and normalize for the model.
+// Image I/O with sharp: decode untrusted raster images to RGB bytes (EXIF orientation applied) and normalize for the model.
 import sharp from 'sharp';
-import { InputImageError } from '../errors.js';
 import type { ImageBatch } from '../backends/backend.js';
+import { InputImageError, InvalidOptionError } from '../errors.js';
+import { readRegularFile } from '../util/fs.js';
+import { RASTER_FORMATS, sniffImageFormat, type RasterFormat } from './format.js';
 
 /** Packed 8-bit RGB pixels, row-major. */
 export interface RgbImage {
@@ -10,27 +12,126 @@ export interface RgbImage {
   readonly height: number;
 }
 
-/** Decode a PNG/JPEG (path or bytes) to RGB, honouring EXIF orientation; `label` names the input in errors. */
-export async function decodeRgb(input: string | Uint8Array, label = typeof input === 'string' ? input : '<buffer>'): Promise<RgbImage> {
-  if (typeof input !== 'string' && input.byteLength === 0) {
-    throw new InputImageError('IMAGE_EMPTY', `${label}: empty image data`, { file: label });
-  }
+/** Default bound on width x height of an encoded image, checked from its header before decoding. */
+export const DEFAULT_MAX_INPUT_PIXELS = 100_000_000;
+/** Bytes per pixel of the largest raw raster a legitimate file holds (16-bit RGBA, uncompressed): bounds the file size read. */
+const MAX_FILE_BYTES_PER_PIXEL = 8;
+
+export interface DecodeRgbOptions {
+  /** Refuse images whose header says width x height is above this (default DEFAULT_MAX_INPUT_PIXELS). */
+  readonly maxInputPixels?: number;
+  /**
+   * 'apply' (default): EXIF orientation applied, pixels as displayed. 'defer': pixels as stored, and the
+   * orientation returned, so a caller that shrinks the image can rotate the small result instead of
+   * holding a second full-size copy.
+   */
+  readonly orientation?: 'apply' | 'defer';
+}
+
+/** Decoded pixels plus the EXIF orientation (1..8) still to apply; always 1 unless orientation: 'defer'. */
+export interface DecodedRgb extends RgbImage {
+  readonly orientation: number;
+}
+
+const ACCEPTED = 'PNG, JPEG, WebP, AVIF, TIFF, GIF (first frame)';
+
+export function checkMaxInputPixels(max: number, where = 'maxInputPixels'): void {
+  if (!(Number.isSafeInteger(max) && max > 0)) throw new InvalidOptionError('maxInputPixels', `${where} must be a positive integer, got ${max}`);
+}
+
+async function encodedBytes(input: string | Uint8Array, label: string, maxPixels: number): Promise<Uint8Array> {
+  if (typeof input !== 'string') return input;
+  const codes = { NOT_FOUND: 'INPUT_NOT_FOUND', NOT_A_FILE: 'INPUT_NOT_A_FILE', TOO_LARGE: 'INPUT_TOO_LARGE', UNREADABLE: 'INPUT_UNREADABLE' } as const;
+  return readRegularFile(input, maxPixels * MAX_FILE_BYTES_PER_PIXEL + 1024 * 1024, (kind, message, cause) => {
+    throw new InputImageError(codes[kind], `${label}: ${message}`, { file: label, cause });
+  });
+}
+
+/**
+ * Decode an encoded raster image (path or bytes) to 8-bit RGB; `label` names the input in errors.
+ * Hostile input is refused before the decoder sees it: a path must be a regular file (a FIFO is never
+ * opened for reading), the format is sniffed from the bytes and must be a raster format (no SVG/PDF,
+ * which render other files), and width x height from the header must be within maxInputPixels.
+ */
+export async function decodeRgb(
+  input: string | Uint8Array,
+  label = typeof input === 'string' ? input : '<buffer>',
+  options: DecodeRgbOptions = {},
+): Promise<DecodedRgb> {
+  const maxPixels = options.maxInputPixels ?? DEFAULT_MAX_INPUT_PIXELS;
+  checkMaxInputPixels(maxPixels);
+  const fail = (code: string, message: string, cause?: unknown): never => {
+    throw new InputImageError(code, `${label}: ${message}`, { file: label, cause });
+  };
+  const bytes = await encodedBytes(input, label, maxPixels);
+  if (bytes.byteLength === 0) fail('IMAGE_EMPTY', 'empty image data');
+  const sniffed = sniffImageFormat(bytes);
+  if (!sniffed.accepted) fail('INPUT_FORMAT_UNSUPPORTED', `${sniffed.format} is not an accepted image format (accepted: ${ACCEPTED})`);
+  const format = sniffed.format as RasterFormat;
+  // sharp's own pixel limit is a second bound, in case a header lies to metadata() but not to the loader.
+  const sharpOptions = { failOn: 'error', limitInputPixels: maxPixels } as const;
   try {
-    const { data, info } = await sharp(input, { failOn: 'error' })
-      .rotate()
-      .removeAlpha()
-      .toColourspace('srgb')
-      .raw()
-      .toBuffer({ resolveWithObject: true });
-    if (info.channels !== 3) {
-      throw new InputImageError('IMAGE_CHANNELS', `${label}: expected 3 channels after decoding, got ${info.channels}`, { file: label });
+    // Header only, no pixels: unbounded here so the error below can say the image's size.
+    const meta = await sharp(bytes, { ...sharpOptions, limitInputPixels: false }).metadata();
+    // Second line of defence: the loader sharp picked must be the format the bytes were sniffed as.
+    if (meta.format !== RASTER_FORMATS[format] || (format === 'avif' && meta.compression !== 'av1')) {
+      fail('INPUT_FORMAT_UNSUPPORTED', `looks like ${format.toUpperCase()} but decodes as ${meta.format}${meta.compression ? ` (${meta.compression})` : ''}; accepted: ${ACCEPTED}`);
     }
-    return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
+    const { width = 0, height = 0 } = meta;
+    if (width * height > maxPixels) {
+      fail('INPUT_TOO_LARGE', `image is ${width}x${height} (${(width * height / 1e6).toFixed(1)} megapixels), above the limit of ${maxPixels / 1e6} megapixels (maxInputPixels / --max-pixels)`);
+    }
+    const defer = options.orientation === 'defer';
+    let pipeline = sharp(bytes, sharpOptions);
+    if (!defer) pipeline = pipeline.rotate();
+    const { data, info } = await pipeline.removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3) fail('IMAGE_CHANNELS', `expected 3 channels after decoding, got ${info.channels}`);
+    const orientation = defer && meta.orientation && meta.orientation >= 1 && meta.orientation <= 8 ? meta.orientation : 1;
+    return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height, orientation };
   } catch (err) {
     if (err instanceof InputImageError) throw err;
     const reason = err instanceof Error ? err.message : String(err);
-    throw new InputImageError('IMAGE_DECODE', `${label}: cannot decode image (${reason})`, { file: label, cause: err });
+    if (/pixel limit/i.test(reason)) fail('INPUT_TOO_LARGE', `image is above the limit of ${maxPixels / 1e6} megapixels (${reason})`, err);
+    return fail('IMAGE_DECODE', `cannot decode image (${reason})`, err);
   }
+}
+
+/** Whether an EXIF orientation swaps width and height (5..8 rotate by 90 degrees). */
+export function orientationSwapsAxes(orientation: number): boolean {
+  return orientation >= 5 && orientation <= 8;
+}
+
+/**
+ * Apply an EXIF orientation (1..8) to stored pixels, giving the pixels as displayed; the same result as
+ * sharp's rotate() on the encoded image (test/hostile-input.test.ts checks all eight).
+ */
+export function orientRgb(image: RgbImage, orientation: number): RgbImage {
+  if (orientation === 1) return image;
+  const { width: w, height: h, data: src } = image;
+  const swap = orientationSwapsAxes(orientation);
+  const W = swap ? h : w, H = swap ? w : h;
+  const out = new Uint8Array(W * H * 3);
+  // Stored pixel (sx, sy) for display pixel (x, y).
+  const at: (x: number, y: number) => number = {
+    2: (x: number, y: number) => y * w + (w - 1 - x),
+    3: (x: number, y: number) => (h - 1 - y) * w + (w - 1 - x),
+    4: (x: number, y: number) => (h - 1 - y) * w + x,
+    5: (x: number, y: number) => x * w + y,
+    6: (x: number, y: number) => (h - 1 - x) * w + y,
+    7: (x: number, y: number) => (h - 1 - x) * w + (w - 1 - y),
+    8: (x: number, y: number) => x * w + (w - 1 - y),
+  }[orientation] ?? ((): never => {
+    throw new RangeError(`EXIF orientation must be 1..8, got ${orientation}`);
+  });
+  for (let y = 0, d = 0; y < H; y++) {
+    for (let x = 0; x < W; x++, d += 3) {
+      const s = at(x, y) * 3;
+      out[d] = src[s]!;
+      out[d + 1] = src[s + 1]!;
+      out[d + 2] = src[s + 2]!;
+    }
+  }
+  return { data: out, width: W, height: H };
 }
 
 /** Resize RGB pixels to exactly width x height (bilinear, no aspect preservation); used for 192x192 test inputs. */

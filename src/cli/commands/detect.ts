@@ -1,15 +1,13 @@
 // `blazeface detect <images...>`: faces per image as text or JSON lines, optionally annotated PNGs.
-import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { BACKEND_NAMES } from '../../backends/backend.js';
-import { createDetector, type BatchEntry, type DetectorOptions } from '../../detect/detector.js';
-import { drawDetections } from '../../detect/draw.js';
+import { createDetector, type BatchEntry, type Detector, type DetectorOptions } from '../../detect/detector.js';
+import { drawDetectionsOriented } from '../../detect/draw.js';
+import { planOutputs, writeOutput, type OutputPlan } from '../../detect/output-paths.js';
 import type { Face } from '../../detect/face.js';
 import { NMS_FLAVOURS } from '../../detect/non-max-suppression.js';
-import { ToolkitError } from '../../errors.js';
-import { decodeRgb } from '../../image/pixels.js';
+import { OutputPathError, ToolkitError } from '../../errors.js';
+import { decodeRgb, type DecodedRgb } from '../../image/pixels.js';
 import { PRESETS } from '../../presets/index.js';
-import { writeFileAtomic } from '../../util/fs.js';
 import { choiceOption, EXIT, numberOption, parseCommand, pathOption, presetNames, UsageError } from '../args.js';
 
 export const summary = 'detect faces in images (JSON lines with --json, annotated PNGs with --out)';
@@ -28,10 +26,19 @@ const USAGE = `usage: blazeface detect <images...> [options]
   --max-faces <n>        at most n faces per image, the highest scores (faces are listed by score, descending)
   --model-file <file>    the .tflite (required for the front and back presets)
   --artifacts <dir>      artifacts root (default the package's artifacts/)
+  --max-pixels <n>       refuse images above n pixels, from the header (default 100000000)
   --json                 one JSON record per image on stdout
-  --out <dir>            write <name>.png with boxes and keypoints drawn
+  --out <dir>            write <name>.png per image with boxes and keypoints drawn; equal names
+                         get -2, -3... in input order (a/x.jpg, b/x.jpg -> x.png, x-2.png)
+  --overwrite            replace existing outputs (never an input image)
 
-Exit status: 0 all images processed, 1 some image failed, 2 usage error.`;
+Images: PNG, JPEG, WebP, AVIF, TIFF, GIF (first frame), recognised by their bytes; SVG, PDF,
+HEIC and anything else are refused (INPUT_FORMAT_UNSUPPORTED), as are paths that are not
+regular files (INPUT_NOT_FOUND, INPUT_NOT_A_FILE).
+
+Exit status: 0 all images processed, 1 some image failed (or its output could not be written),
+2 usage error, or an --out that cannot be used: not a directory on a real filesystem, an output
+that exists without --overwrite, or would replace an input (checked before any detection).`;
 
 function faceRecord(face: Face): Record<string, unknown> {
   return { box: face.box, keypoints: face.keypoints, score: face.score, rollDegrees: face.rollDegrees, detection: face.toArray() };
@@ -59,15 +66,28 @@ function describe(entry: BatchEntry): string {
   return lines.join('\n');
 }
 
-/** Output file names: the image's base name, made unique when two inputs share it. */
-function outputNames(images: readonly string[]): string[] {
-  const seen = new Map<string, number>();
-  return images.map((img) => {
-    const base = path.basename(img, path.extname(img));
-    const n = seen.get(base) ?? 0;
-    seen.set(base, n + 1);
-    return n === 0 ? `${base}.png` : `${base}-${n + 1}.png`;
-  });
+/**
+ * --out: one image at a time, decoded once. The stored pixels (EXIF orientation not applied) go to the
+ * detector as a raw image with their orientation, then the faces are drawn into those same pixels and
+ * sharp turns them while encoding: one full-size copy per photo, instead of one for detection and
+ * another (plus a turned one) for drawing.
+ */
+async function detectAndDraw(detector: Detector, plan: OutputPlan, i: number, image: string, maxInputPixels?: number): Promise<{ entry: BatchEntry; written?: string }> {
+  let stored: DecodedRgb;
+  try {
+    stored = await decodeRgb(image, image, { maxInputPixels, orientation: 'defer' });
+  } catch (err) {
+    if (!(err instanceof ToolkitError)) throw err;
+    return { entry: { ok: false, input: image, error: err } };
+  }
+  const [entry] = await detector.detectBatch([{ data: stored.data, width: stored.width, height: stored.height, orientation: stored.orientation, label: image }]);
+  if (!entry!.ok) return { entry: entry! };
+  try {
+    return { entry: entry!, written: await writeOutput(plan, i, await drawDetectionsOriented(stored, stored.orientation, entry!.faces)) };
+  } catch (err) {
+    if (!(err instanceof ToolkitError)) throw err;
+    return { entry: { ok: false, input: image, error: err } };
+  }
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -88,6 +108,8 @@ export async function run(argv: string[]): Promise<number> {
         artifacts: { type: 'string' },
         json: { type: 'boolean', default: false },
         out: { type: 'string' },
+        overwrite: { type: 'boolean', default: false },
+        'max-pixels': { type: 'string' },
       },
       true,
     );
@@ -106,6 +128,7 @@ export async function run(argv: string[]): Promise<number> {
       maxFaces: numberOption('--max-faces', values['max-faces'], { min: 1, integer: true }),
       modelFile: pathOption('--model-file', values['model-file']),
       artifactsRoot: pathOption('--artifacts', values.artifacts),
+      maxInputPixels: numberOption('--max-pixels', values['max-pixels'], { min: 1, integer: true }),
     };
     pathOption('--out', values.out);
   } catch (err) {
@@ -115,24 +138,37 @@ export async function run(argv: string[]): Promise<number> {
   }
   const { values, positionals } = parsed;
 
+  let outputs: OutputPlan | null = null;
+  if (values.out) {
+    try {
+      outputs = await planOutputs(values.out, positionals, { overwrite: values.overwrite });
+    } catch (err) {
+      if (!(err instanceof OutputPathError)) throw err;
+      console.error(`blazeface detect: ${err.code}: ${err.message}`);
+      return EXIT.usage;
+    }
+  }
+
   const detector = await createDetector(options);
   if (options.backend === 'auto' && detector.backend.name !== 'onnxruntime-node') {
     console.error(`note: onnxruntime-node is not installed; running on ${detector.backend.name} (slower). npm install onnxruntime-node for the fast backend.`);
   }
   try {
-    const entries = await detector.detectBatch(positionals);
-    const names = outputNames(positionals);
-    for (const [i, entry] of entries.entries()) {
+    let failed = false;
+    const report = (entry: BatchEntry, written?: string): void => {
+      failed ||= !entry.ok;
       console.log(values.json ? JSON.stringify(entryRecord(entry)) : describe(entry));
-      if (values.out && entry.ok) {
-        // Draw on the decoded original (EXIF-rotated), whose pixels the face coordinates refer to.
-        const rgb = await decodeRgb(positionals[i]!);
-        const file = path.join(values.out, names[i]!);
-        await writeFileAtomic(file, await drawDetections(rgb, entry.faces));
-        if (!values.json) console.log(`  wrote ${file}`);
+      if (written && !values.json) console.log(`  wrote ${written}`);
+    };
+    if (outputs) {
+      for (const [i, image] of positionals.entries()) {
+        const { entry, written } = await detectAndDraw(detector, outputs, i, image, options.maxInputPixels);
+        report(entry, written);
       }
+    } else {
+      for (const entry of await detector.detectBatch(positionals)) report(entry);
     }
-    return entries.every((e) => e.ok) ? 0 : 1;
+    return failed ? 1 : 0;
   } finally {
     await detector.dispose();
   }
