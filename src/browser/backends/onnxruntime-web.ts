@@ -5,7 +5,7 @@
 import type { ImageBatch, RawOutputs } from '../../backends/backend.js';
 import { ArtifactIntegrityError, BackendUnavailableError, ToolkitError } from '../../errors.js';
 import { webGlAvailability, webGpuAvailability } from './tfjs.js';
-import type { BrowserBackend, BrowserBackendFactory, BrowserBackendName } from './types.js';
+import type { BrowserBackend, BrowserBackendFactory, BrowserBackendName, BrowserLoadContext } from './types.js';
 import { checkBrowserBatch, outputDims, requireWasmPath } from './types.js';
 
 type Ort = typeof import('onnxruntime-web');
@@ -19,6 +19,26 @@ function ort(): Promise<Ort> {
 const INPUT = 'input';
 const REGRESSORS = 'regressors';
 const CLASSIFICATORS = 'classificators';
+
+/**
+ * The WebGL EP (the older onnx.js engine, deprecated upstream) checks inputs against the model's
+ * declared shape and cannot match the symbolic batch dimension N of our models, whatever N is given.
+ * One run on a black image at load tells; that limitation makes the backend unavailable, not failed.
+ */
+async function probeWebgl(o: Ort, session: import('onnxruntime-web').InferenceSession, preset: BrowserLoadContext['preset'], url: string): Promise<void> {
+  const input = new o.Tensor('float32', new Float32Array(preset.inputWidth * preset.inputHeight * 3), [1, preset.inputHeight, preset.inputWidth, 3]);
+  try {
+    const results = await session.run({ [INPUT]: input });
+    for (const t of Object.values(results)) t.dispose();
+  } catch (err) {
+    const msg = err instanceof Error ? err.message : String(err);
+    if (!/check failed: expected shape/.test(msg)) throw err;
+    await session.release();
+    throw new BackendUnavailableError('ORT_WEBGL_SYMBOLIC_DIM', `${url}: onnxruntime-web's WebGL EP cannot run a model with a symbolic batch dimension (${msg})`, { file: url, cause: err });
+  } finally {
+    input.dispose();
+  }
+}
 
 function makeFactory(name: BrowserBackendName, ep: 'wasm' | 'webgl' | 'webgpu', availability: BrowserBackendFactory['availability']): BrowserBackendFactory {
   return {
@@ -39,6 +59,7 @@ function makeFactory(name: BrowserBackendName, ep: 'wasm' | 'webgl' | 'webgpu', 
       } catch (err) {
         throw new ToolkitError('ONNX_LOAD', `${url}: ${name} could not load the model (${err instanceof Error ? err.message : String(err)})`, { file: url, cause: err });
       }
+      if (ep === 'webgl') await probeWebgl(o, session, ctx.preset, url);
       if (!session.inputNames.includes(INPUT) || ![REGRESSORS, CLASSIFICATORS].every((n) => session.outputNames.includes(n))) {
         await session.release();
         throw new ArtifactIntegrityError('ONNX_SIGNATURE', `${url}: inputs [${session.inputNames.join(', ')}], outputs [${session.outputNames.join(', ')}]; expected ${INPUT} -> ${REGRESSORS}, ${CLASSIFICATORS}`, { file: url });

@@ -21,7 +21,8 @@ export const tfliteBrowserBackend: BrowserBackendFactory = {
     const wasm = requireWasmPath(ctx.wasmPaths, 'tflite', 'tflite');
     const url = ctx.modelUrl;
     const bytes = await ctx.artifacts.sourceModel(url);
-    const mod = await import('@tensorflow/tfjs-tflite');
+    // The package's "module" entry imports a file it does not ship; its flat ESM bundle is complete.
+    const mod = (await import('@tensorflow/tfjs-tflite/dist/tf-tflite.fesm.js')) as typeof import('@tensorflow/tfjs-tflite');
     mod.setWasmPath(wasm);
     let runner: TFLiteWebModelRunner;
     try {

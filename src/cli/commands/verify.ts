@@ -8,6 +8,7 @@ import type { PresetName } from '../../presets/types.js';
 import { DEFAULT_TOLERANCES } from '../../verify/compare.js';
 import { summaryTable } from '../../verify/report-text.js';
 import { runVerify } from '../../verify/verify.js';
+import { BROWSER_BACKEND_NAMES, type BrowserBackendName } from '../../browser/backends/types.js';
 import { DEFAULT_PARITY_DIR, writeReports } from '../../verify/write.js';
 
 export const summary = 'compare every backend with the float64 reference; write artifacts/parity/report.{json,md,html}';
@@ -27,6 +28,8 @@ const USAGE = `usage: blazeface verify [options]
   --runs n              timed runs per backend after the compared run (default 3)
   --artifacts dir       artifacts root (default artifacts/)
   --model-file p=file   .tflite for a preset (repeatable; needed for front/back)
+  --browser             also run the browser backends in headless Chromium (/usr/bin/chromium), as browser:<backend> rows
+  --browser-backends x,y  which browser backends (default all: ${BROWSER_BACKEND_NAMES.join(', ')})
 Exit status: 0 when every available backend passes, 1 otherwise, 2 on bad usage.`;
 
 function list(value: string | undefined): string[] | undefined {
@@ -65,6 +68,8 @@ export async function run(argv: string[]): Promise<number> {
         runs: { type: 'string' },
         artifacts: { type: 'string' },
         'model-file': { type: 'string', multiple: true },
+        browser: { type: 'boolean', default: false },
+        'browser-backends': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -92,6 +97,11 @@ export async function run(argv: string[]): Promise<number> {
       if (eq <= 0 || !(name in PRESETS)) throw new UsageError(`--model-file expects preset=file, got '${spec}'`);
       modelFiles[name as PresetName] = path.resolve(spec.slice(eq + 1));
     }
+    const browserBackends = list(v['browser-backends']);
+    for (const b of browserBackends ?? []) {
+      if (!(BROWSER_BACKEND_NAMES as readonly string[]).includes(b)) throw new UsageError(`unknown browser backend '${b}'; expected one of ${BROWSER_BACKEND_NAMES.join(', ')}`);
+    }
+    if (browserBackends && !v.browser) throw new UsageError('--browser-backends needs --browser');
     const raw = positiveNumber('--tolerance', v.tolerance);
     const det = positiveNumber('--det-tolerance', v['det-tolerance']);
     options = {
@@ -106,13 +116,23 @@ export async function run(argv: string[]): Promise<number> {
       artifactsRoot: v.artifacts ? path.resolve(v.artifacts) : undefined,
       modelFiles,
       log: (line: string) => console.error(line),
+      browserBackends: browserBackends as BrowserBackendName[] | undefined,
     };
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     console.error(`${err.message}\n\n${USAGE}`);
     return 2;
   }
-  const result = await runVerify(options);
+  // The browser session (server + Chromium) lives for the whole run: one page serves every preset.
+  const { openBrowserVerify } = v.browser ? await import('../../verify/browser.js') : { openBrowserVerify: null };
+  const session = openBrowserVerify ? await openBrowserVerify({ backends: options.browserBackends, artifactsRoot: options.artifactsRoot }) : null;
+  let result;
+  try {
+    result = await runVerify({ ...options, extraBackends: session ? (ctx) => session.verifyPreset(ctx) : undefined });
+    if (session) result.report.browser = session.info;
+  } finally {
+    await session?.close();
+  }
   const out = path.resolve(v.out ?? DEFAULT_PARITY_DIR);
   const files = await writeReports(result, out);
   console.log(summaryTable(result.report));

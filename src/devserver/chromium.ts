@@ -1,0 +1,30 @@
+// Debian's chromium driven by playwright-core (never a downloaded browser), headless, with the flags
+// that keep it off the network. Playwright gives every launch a fresh temporary profile.
+import { existsSync } from 'node:fs';
+import type { Browser } from 'playwright-core';
+
+export const CHROMIUM_PATH = process.env.BLAZEFACE_CHROMIUM ?? '/usr/bin/chromium';
+
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  // WebGL on the CPU (SwiftShader): recent Chromium only falls back to it when asked.
+  '--enable-unsafe-swiftshader',
+];
+
+/** null when chromium can be launched, else why not. */
+export function chromiumMissingReason(): string | null {
+  return existsSync(CHROMIUM_PATH) ? null : `${CHROMIUM_PATH} not found (install Debian's chromium, or set BLAZEFACE_CHROMIUM)`;
+}
+
+export async function launchChromium(): Promise<Browser> {
+  const missing = chromiumMissingReason();
+  if (missing) throw new Error(missing);
+  const { chromium } = await import('playwright-core');
+  return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
+}
