@@ -29,6 +29,13 @@ function webgl(): { renderer: string | null; version: string | null } {
 
 let current: BrowserBackend | null = null;
 
+/** Errors cross to Node as text only: keep the class name and the toolkit's code in it. */
+function describe(err: unknown): Error {
+  if (!(err instanceof Error)) return new Error(String(err));
+  const code = (err as { code?: unknown }).code;
+  return new Error(`${err.name}${typeof code === 'string' ? ` ${code}` : ''}: ${err.message}`);
+}
+
 const harness = {
   info() {
     const gl = webgl();
@@ -41,13 +48,15 @@ const harness = {
     await harness.dispose();
     const factory = getBrowserBackendFactory(name);
     const t0 = performance.now();
-    const artifacts = await openArtifacts(urls.artifactsUrl, preset);
+    const artifacts = await openArtifacts(urls.artifactsUrl, preset).catch((err: unknown) => {
+      throw describe(err);
+    });
     try {
       current = await factory.load({ preset: getPreset(preset), artifacts, modelUrl: urls.modelUrl, wasmPaths: urls.wasmPaths });
     } catch (err) {
       // The runtime is here but cannot hold this model: a reason, not a failure (as for Node's rows).
       if (err instanceof BackendUnavailableError) return { unavailable: err.message };
-      throw err;
+      throw describe(err);
     }
     return { version: current.version, artifact: current.artifact, notes: [...current.notes], runs: factory.runs, loadMs: performance.now() - t0 };
   },
@@ -59,7 +68,9 @@ const harness = {
     const data = new Float32Array(await res.arrayBuffer());
     const batch = { data, shape };
     let t0 = performance.now();
-    const out = await current.run(batch);
+    const out = await current.run(batch).catch((err: unknown) => {
+      throw describe(err);
+    });
     const firstMs = performance.now() - t0;
     const times: number[] = [];
     if (firstMs < slowMs) {
