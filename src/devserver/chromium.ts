@@ -2,6 +2,7 @@
 // that keep it off the network. Playwright gives every launch a fresh temporary profile.
 import { existsSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
+import { BackendUnavailableError } from '../errors.js';
 
 export const CHROMIUM_PATH = process.env.BLAZEFACE_CHROMIUM ?? '/usr/bin/chromium';
 
@@ -24,7 +25,12 @@ export function chromiumMissingReason(): string | null {
 
 export async function launchChromium(): Promise<Browser> {
   const missing = chromiumMissingReason();
-  if (missing) throw new Error(missing);
-  const { chromium } = await import('playwright-core');
+  if (missing) throw new BackendUnavailableError('CHROMIUM_MISSING', missing);
+  let chromium: typeof import('playwright-core').chromium;
+  try {
+    ({ chromium } = await import('playwright-core'));
+  } catch (err) {
+    throw new BackendUnavailableError('PLAYWRIGHT_MISSING', 'the browser checks drive chromium with playwright-core: npm install --save-dev playwright-core', { cause: err });
+  }
   return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
 }
