@@ -85,6 +85,9 @@ export async function startStaticServer(opts: StaticServerOptions = {}): Promise
       createReadStream(file).on('error', () => res.destroy()).pipe(res);
     })();
   });
+  // Node closes idle keep-alive sockets after 5 s, racing clients that reuse them (ECONNRESET under load).
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   await new Promise<void>((ok, fail) => {
     server.once('error', fail);
     server.listen(opts.port ?? 0, '127.0.0.1', () => ok());
