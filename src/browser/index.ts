@@ -44,10 +44,10 @@ export interface BrowserDetector {
 }
 
 export async function createDetector(opts: BrowserDetectorOptions): Promise<BrowserDetector> {
-  checkDecodeSettings(opts);
   if (typeof opts?.artifactsUrl !== 'string' || opts.artifactsUrl === '') {
     throw new RangeError('createDetector: artifactsUrl (the URL of the served artifacts/ folder, holding manifest.json) is required');
   }
+  checkDecodeSettings(opts);
   const preset = typeof opts.preset === 'object' ? opts.preset : getPreset(opts.preset ?? 'short_range');
   const factory = getBrowserBackendFactory(opts.backend ?? 'onnxruntime-web-wasm');
   const availability = await factory.availability();
