@@ -68,4 +68,86 @@ describe.skipIf(skip !== '')(`demo page in headless Chromium${skip ? ` (${skip})
       }
     });
   }
+
+  it('every browser input type gives the same faces (ImageBitmap, ImageData, img, canvas, OffscreenCanvas, video, VideoFrame, raw RGBA/RGB), and flipHorizontal mirrors them', async () => {
+    const page = await browser.newPage();
+    try {
+      await page.goto(`${server.url}/`);
+      await page.waitForFunction(() => 'blazeface' in window);
+      const result = await page.evaluate(async () => {
+        const { createDetector } = (window as any).blazeface;
+        const base = location.origin;
+        const d = await createDetector({
+          preset: 'short_range',
+          backend: 'tfjs-wasm',
+          artifactsUrl: `${base}/artifacts`,
+          wasmPaths: { tfjs: `${base}/wasm/tfjs/` },
+        });
+        const blob = await (await fetch('/seed/1face.png')).blob();
+        const bitmap = await createImageBitmap(blob, { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
+        const canvas = document.createElement('canvas');
+        canvas.width = bitmap.width;
+        canvas.height = bitmap.height;
+        const ctx = canvas.getContext('2d', { willReadFrequently: true })!;
+        ctx.drawImage(bitmap, 0, 0);
+        const imageData = ctx.getImageData(0, 0, canvas.width, canvas.height);
+        const rgb = new Uint8Array((imageData.data.length / 4) * 3);
+        for (let p = 0, q = 0; p < imageData.data.length; p += 4, q += 3) rgb.set(imageData.data.subarray(p, p + 3), q);
+        const off = new OffscreenCanvas(canvas.width, canvas.height);
+        off.getContext('2d')!.drawImage(bitmap, 0, 0);
+        const img = new Image();
+        img.src = URL.createObjectURL(blob);
+        await img.decode();
+        const video = document.createElement('video');
+        video.muted = true;
+        video.srcObject = canvas.captureStream();
+        // A captured canvas emits frames when it is drawn; play() may not settle before one arrives.
+        void video.play().catch(() => undefined);
+        for (let i = 0; i < 100 && video.readyState < 2; i++) {
+          ctx.drawImage(bitmap, 0, 0);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        const frame = new VideoFrame(canvas, { timestamp: 0 });
+        const inputs: Record<string, unknown> = {
+          ImageBitmap: bitmap,
+          ImageData: imageData,
+          HTMLImageElement: img,
+          HTMLCanvasElement: canvas,
+          OffscreenCanvas: off,
+          HTMLVideoElement: video,
+          VideoFrame: frame,
+          'raw RGBA': { data: imageData.data, width: canvas.width, height: canvas.height },
+          'raw RGB': { data: rgb, width: canvas.width, height: canvas.height },
+        };
+        const out: Record<string, number[][]> = {};
+        for (const [name, input] of Object.entries(inputs)) out[name] = (await d.detect(input)).map((f: any) => f.toArray());
+        const flipped = (await d.detect(bitmap, { flipHorizontal: true })).map((f: any) => f.toArray());
+        let badRaw = '';
+        await d.detect({ data: new Uint8Array(10), width: 2, height: 2 }).catch((e: any) => (badRaw = `${e.name} ${e.code}`));
+        frame.close();
+        await d.dispose();
+        return { out, flipped, badRaw };
+      });
+      const want = result.out.ImageBitmap!;
+      expect(want.length).toBe(1);
+      for (const [name, faces] of Object.entries(result.out)) {
+        if (name === 'HTMLImageElement' || name === 'HTMLVideoElement') {
+          // Drawn through the page's colour management and, for video, a YUV round trip: same face, close numbers.
+          expect(faces.length, name).toBe(1);
+          faces[0]!.slice(0, 16).forEach((v, k) => expect(Math.abs(v - want[0]![k]!), `${name} value ${k}`).toBeLessThan(0.02));
+        } else {
+          expect(faces, name).toEqual(want);
+        }
+      }
+      // Mirrored: x -> 1 - x for the box (xmin/xmax swap) and the keypoints.
+      expect(result.flipped.length).toBe(1);
+      const f = result.flipped[0]!, g = want[0]!;
+      expect(Math.abs(f[1]! - (1 - g[3]!))).toBeLessThan(0.02);
+      expect(Math.abs(f[3]! - (1 - g[1]!))).toBeLessThan(0.02);
+      expect(Math.abs(f[0]! - g[0]!)).toBeLessThan(0.02);
+      expect(result.badRaw).toBe('InputImageError IMAGE_RAW_LENGTH');
+    } finally {
+      await page.close();
+    }
+  });
 });

@@ -15,7 +15,9 @@ const flipIn = $<HTMLInputElement>('flip');
 const video = $<HTMLVideoElement>('video');
 const out = $<HTMLPreElement>('detections');
 const base = location.origin;
-const w = window as unknown as { __detections?: unknown; __demoState?: string; __demoError?: string };
+const w = window as unknown as { __detections?: unknown; __demoState?: string; __demoError?: string; blazeface?: unknown };
+// The library itself, for experiments in the devtools console (and the input-type test).
+w.blazeface = { createDetector };
 
 const params = new URLSearchParams(location.search);
 for (const [key, el] of [['preset', presetSel], ['backend', backendSel], ['minScore', minScoreIn]] as const) {
