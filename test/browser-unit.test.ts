@@ -13,6 +13,10 @@ import { ArtifactIntegrityError } from '../src/errors.js';
 import { getPreset } from '../src/presets/index.js';
 import { resolvePresetModelFile } from '../src/tflite/model-file.js';
 import { sha256Hex } from '../src/util/fs.js';
+import { browserRow } from '../src/verify/browser.js';
+import { presetDecoder } from '../src/verify/decode.js';
+import { summaryTable } from '../src/verify/report-text.js';
+import { measureTimes } from '../src/verify/verify.js';
 
 let root: string;
 let server: StaticServer;
@@ -85,5 +89,44 @@ describe('browser inputs and registry', () => {
     expect(getBrowserBackendFactory('onnxruntime-web').name).toBe('onnxruntime-web-wasm');
     expect(getBrowserBackendFactory('tflite').runs).toBe('tflite');
     expect(() => getBrowserBackendFactory('tfjs-node')).toThrow(expect.objectContaining({ code: 'UNKNOWN_BACKEND' }));
+  });
+});
+
+describe('browser rows of verify --browser (browserRow)', () => {
+  // A synthetic reference: one confident anchor (a face), every other anchor background.
+  const preset = getPreset('short_range');
+  const A = preset.decode.numBoxes, C = preset.decode.numCoords;
+  const ref = { regressors: new Float32Array(A * C), classificators: new Float32Array(A).fill(-10), batch: 1, numAnchors: A, numCoords: C };
+  ref.regressors.set([0, 0, 20, 20], 100 * C);
+  ref.classificators[100] = 5;
+  const decode = presetDecoder(preset);
+  const ctx = {
+    preset,
+    inputs: [{ name: 'synthetic' }] as never,
+    tolerances: { rawMaxErr: 1e-4, detectionCoord: 1e-5, detectionScore: 1e-5 },
+    ref,
+    decode,
+    refDetections: decode(ref),
+    batch: { data: new Float32Array(128 * 128 * 3), shape: [1, 128, 128, 3] as const },
+  };
+  const meta = { version: 'test', runs: 'model.onnx', artifact: 'x', notes: [], timing: measureTimes([1], 1, 1, 1) };
+
+  it('a raw miss far from any face fails at 1e-4 with the Node message, and says the faces agree', () => {
+    const got = { ...ref, regressors: Float32Array.from(ref.regressors), classificators: Float32Array.from(ref.classificators) };
+    got.regressors[500 * C + 7] = 1e-3;
+    const row = browserRow('browser:test', ctx, got, meta);
+    expect(row.status).toBe('fail');
+    expect(row.detectionsAgree).toBe(true);
+    expect(row.failures[0]).toBe('short_range / browser:test / synthetic / regressors[0, 500, 7]: |diff| 0.001 > 1e-4*(1+|ref|) (ref 0, got 0.001); 1 of 14336 values out of tolerance');
+    expect(summaryTable({ schemaVersion: 1, tool: { name: 't', version: '0' }, tolerances: ctx.tolerances, inputs: [], presets: [{ preset: 'short_range', backends: [row], reference: null, error: null } as never], summary: { pass: false, passed: 0, failed: 1, unavailable: 0, failures: [] } })).toMatch(/browser:test\s+FAIL.*faces agree/);
+  });
+
+  it('a lost face makes the faces differ', () => {
+    const got = { ...ref, classificators: Float32Array.from(ref.classificators) };
+    got.classificators[100] = -3;
+    const row = browserRow('browser:test', ctx, got, meta);
+    expect(row.status).toBe('fail');
+    expect(row.detectionsAgree).toBe(false);
+    expect(row.worstDetection.countMismatches).toBe(1);
   });
 });

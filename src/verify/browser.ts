@@ -13,7 +13,7 @@ import { startStaticServer, type StaticServer } from '../devserver/static-server
 import { DEFAULT_ARTIFACTS_ROOT } from '../artifacts/manifest.js';
 import { REPO_ROOT } from '../fixtures.js';
 import { compareOutputs } from './compare.js';
-import type { BackendReport, BrowserInfo } from './report-types.js';
+import type { BackendReport, BackendRun, BrowserInfo } from './report-types.js';
 import type { ExtraBackendsContext } from './verify.js';
 import { measureTimes, worstDetectionOf, worstOf } from './verify.js';
 
@@ -51,6 +51,37 @@ function errorText(err: unknown): string {
   // Playwright prefixes page errors with 'page.evaluate: Error: '; keep the page's own message.
   const msg = err instanceof Error ? err.message : String(err);
   return msg.replace(/^page\.evaluate: (Error: )?/, '').split('\n')[0]!;
+}
+
+/**
+ * A browser backend's row from its raw outputs: the Node rows' comparison (same tolerances, same
+ * messages naming the worst element) plus the faces-level verdict beside it.
+ */
+export function browserRow(
+  row: string,
+  ctx: Pick<ExtraBackendsContext, 'preset' | 'inputs' | 'tolerances' | 'ref' | 'decode' | 'refDetections' | 'batch'>,
+  got: RawOutputs,
+  meta: Pick<BackendRun, 'version' | 'runs' | 'artifact' | 'notes' | 'timing'>,
+): BackendRun {
+  const comparison = compareOutputs(ctx.ref, got, ctx.inputs, ctx.tolerances, {
+    preset: ctx.preset.name,
+    backend: row,
+    decode: ctx.decode,
+    refDetections: ctx.refDetections,
+  });
+  return {
+    backend: row,
+    status: comparison.pass ? 'pass' : 'fail',
+    ...meta,
+    batch: ctx.batch.shape[0],
+    worst: worstOf(comparison.inputs),
+    worstDetection: worstDetectionOf(comparison.inputs),
+    // Every input's decoded faces equal in number and within the detection tolerances, whatever the raw verdict.
+    detectionsAgree: comparison.inputs.every((r) => r.detections?.pass ?? false),
+    inputs: comparison.inputs,
+    detections: comparison.gotDetections ?? [],
+    failures: comparison.failures,
+  };
 }
 
 export async function openBrowserVerify(opts: {
@@ -120,30 +151,13 @@ export async function openBrowserVerify(opts: {
         numAnchors: out.numAnchors,
         numCoords: out.numCoords,
       };
-      const comparison = compareOutputs(ctx.ref, got, ctx.inputs, ctx.tolerances, {
-        preset: ctx.preset.name,
-        backend: row,
-        decode: ctx.decode,
-        refDetections: ctx.refDetections,
-      });
-      const worstDetection = worstDetectionOf(comparison.inputs);
-      return {
-        backend: row,
-        status: comparison.pass ? 'pass' : 'fail',
+      return browserRow(row, ctx, got, {
         version: `${loaded.version} in ${tag}`,
         runs: loaded.runs,
         artifact: loaded.artifact.replace(srv.url, '<server>'),
         notes: [...loaded.notes, `browser: ${info.userAgent}`, `WebGL renderer: ${info.webglRenderer ?? 'none'}`, 'timings measured inside the page'],
-        batch: ctx.batch.shape[0],
         timing: measureTimes(out.times, out.firstMs, loaded.loadMs, ctx.batch.shape[0]),
-        worst: worstOf(comparison.inputs),
-        worstDetection,
-        // The faces-level verdict beside the raw one: every input's decoded faces equal in number and within tolerance.
-        detectionsAgree: comparison.inputs.every((r) => r.detections?.pass ?? false),
-        inputs: comparison.inputs,
-        detections: comparison.gotDetections ?? [],
-        failures: comparison.failures,
-      };
+      });
     }
 
     return {

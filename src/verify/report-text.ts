@@ -119,6 +119,11 @@ export function markdownReport(report: ParityReport, maxFailures = 30): string {
   out.push('');
   out.push(`${report.summary.passed} passed, ${report.summary.failed} failed, ${report.summary.unavailable} unavailable.`);
   out.push('');
+  if (report.browser) {
+    const b = report.browser;
+    out.push(`Browser rows (\`browser:*\`): ${b.name} ${b.version}, headless; WebGL renderer: ${b.webglRenderer ?? 'none'}; timings measured inside the page.`);
+    out.push('');
+  }
   out.push('## Verdicts (worst raw max_err)');
   out.push('');
   out.push(

@@ -136,6 +136,10 @@ export async function run(argv: string[]): Promise<number> {
   const out = path.resolve(v.out ?? DEFAULT_PARITY_DIR);
   const files = await writeReports(result, out);
   console.log(summaryTable(result.report));
+  if (result.report.browser) {
+    const b = result.report.browser;
+    console.log(`browser: ${b.name} ${b.version} (headless), WebGL renderer: ${b.webglRenderer ?? 'none'}`);
+  }
   console.log(`\nreports: ${files.json}\n         ${files.md}\n         ${files.html}`);
   return result.report.summary.pass ? 0 : 1;
 }
