@@ -12,6 +12,7 @@ import { runtimeMounts, runtimeWasmPaths } from '../devserver/runtime-files.js';
 import { startStaticServer, type StaticServer } from '../devserver/static-server.js';
 import { DEFAULT_ARTIFACTS_ROOT } from '../artifacts/manifest.js';
 import { REPO_ROOT } from '../fixtures.js';
+import { installedPackageVersion } from '../version.js';
 import { compareOutputs } from './compare.js';
 import type { BackendReport, BackendRun, BrowserInfo } from './report-types.js';
 import type { ExtraBackendsContext } from './verify.js';
@@ -152,7 +153,8 @@ export async function openBrowserVerify(opts: {
         numCoords: out.numCoords,
       };
       return browserRow(row, ctx, got, {
-        version: `${loaded.version} in ${tag}`,
+        // The TFLite web API reports no version; the page was bundled from the installed package.
+        version: `${name === 'tflite' ? `@tensorflow/tfjs-tflite ${installedPackageVersion('@tensorflow/tfjs-tflite') ?? '?'} (WebAssembly)` : loaded.version} in ${tag}`,
         runs: loaded.runs,
         artifact: loaded.artifact.replace(srv.url, '<server>'),
         notes: [...loaded.notes, `browser: ${info.userAgent}`, `WebGL renderer: ${info.webglRenderer ?? 'none'}`, 'timings measured inside the page'],
