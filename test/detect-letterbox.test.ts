@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { computeLetterbox, imageToModel, letterboxRgb, modelToImage, modelToImageNormalized } from '../src/detect/letterbox.js';
 import type { RgbImage } from '../src/image/pixels.js';
+import { centroid, gaussianBlob } from './helpers/blob.js';
 
 function solid(width: number, height: number, rgb: [number, number, number]): RgbImage {
   const data = new Uint8Array(width * height * 3);
@@ -122,29 +123,6 @@ describe('letterboxRgb', () => {
 });
 
 /** A smooth bright Gaussian blob (sigma in source pixels) centred at (cx, cy) in 0-based pixel coordinates, on black. */
-function gaussianBlob(width: number, height: number, cx: number, cy: number, sigma: number): RgbImage {
-  const data = new Uint8Array(width * height * 3);
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      const v = Math.round(250 * Math.exp(-((x - cx) ** 2 + (y - cy) ** 2) / (2 * sigma * sigma)));
-      data.fill(v, (y * width + x) * 3, (y * width + x) * 3 + 3);
-    }
-  }
-  return { data, width, height };
-}
-
-/** Intensity-weighted centroid of the red channel, in 0-based pixel coordinates (pixel centres at integers). */
-function centroid(img: RgbImage): { x: number; y: number } {
-  let s = 0, sx = 0, sy = 0;
-  for (let y = 0; y < img.height; y++) {
-    for (let x = 0; x < img.width; x++) {
-      const v = img.data[(y * img.width + x) * 3]!;
-      s += v; sx += v * x; sy += v * y;
-    }
-  }
-  return { x: sx / s, y: sy / s };
-}
-
 describe('letterboxRgb resamples on the transform mapping (blob centroids, enlarging and shrinking)', () => {
   // The blob's centroid in the 128x128 model image, taken back through modelToImage (pixel centre
   // i <-> continuous i + 0.5), must land on its centroid in the source. Resampling keeps a smooth

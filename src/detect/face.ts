@@ -1,7 +1,7 @@
 // A detected face in input-image pixels, built from one decoded detection row and the letterbox transform,
 // plus adapters to the result shapes of @tensorflow-models/face-detection and @mediapipe/tasks-vision.
 import { ToolkitError } from '../errors.js';
-import { modelToImage, modelToImageNormalized, type LetterboxTransform } from './letterbox.js';
+import { modelToImage, modelToImageNormalized, type LetterboxTransform } from './letterbox-geometry.js';
 import type { Detections } from './tensors-to-detections.js';
 
 /** MediaPipe's face keypoint order (the person's right eye first). */

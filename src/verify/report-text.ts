@@ -29,6 +29,12 @@ function table(header: string[], rows: string[][]): string[] {
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)];
 }
 
+/** Browser rows that miss the raw tolerance still say whether the decoded faces agree. */
+function facesVerdict(b: BackendRun): string {
+  if (b.detectionsAgree === undefined || b.status === 'pass') return '';
+  return b.detectionsAgree ? ' faces agree' : ' faces differ';
+}
+
 function facesText(p: PresetReport): string {
   return p.reference ? p.reference.detections.map((d) => d.length).join('/') : '-';
 }
@@ -57,7 +63,7 @@ export function summaryTable(report: ParityReport, maxFailures = 10): string {
           verdictOf(b),
           errText(b.worst.maxErr),
           whereText(b),
-          `${fmt(b.worstDetection.maxCoordDiff)}/${fmt(b.worstDetection.maxScoreDiff)}${b.worstDetection.countMismatches ? ` (${b.worstDetection.countMismatches} count)` : ''}`,
+          `${fmt(b.worstDetection.maxCoordDiff)}/${fmt(b.worstDetection.maxScoreDiff)}${b.worstDetection.countMismatches ? ` (${b.worstDetection.countMismatches} count)` : ''}${facesVerdict(b)}`,
           fmt(b.timing.msPerRun),
           b.version,
         ]);
@@ -121,6 +127,11 @@ export function markdownReport(report: ParityReport, maxFailures = 30): string {
   out.push('');
   out.push(`${report.summary.passed} passed, ${report.summary.failed} failed, ${report.summary.unavailable} unavailable.`);
   out.push('');
+  if (report.browser) {
+    const b = report.browser;
+    out.push(`Browser rows (\`browser:*\`): ${b.name} ${b.version}, headless; WebGL renderer: ${b.webglRenderer ?? 'none'}; timings measured inside the page.`);
+    out.push('');
+  }
   out.push('## Verdicts (worst raw max_err)');
   out.push('');
   out.push(

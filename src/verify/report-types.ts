@@ -106,6 +106,8 @@ export interface BackendRun extends BackendBase {
   worst: { input: string; tensor: 'regressors' | 'classificators'; maxErr: number | null; maxAbs: number | null; at: ElementIndex | null };
   /** Largest detection coordinate/score differences over all inputs. */
   worstDetection: { maxCoordDiff: number; maxScoreDiff: number; countMismatches: number };
+  /** Browser rows: every input's decoded faces agree (count, coordinates, scores), whatever the raw verdict. */
+  detectionsAgree?: boolean;
   inputs: InputResult[];
   /** Decoded faces per input (same order as `inputs`), for the overlays. */
   detections: DetectionRecord[][];
@@ -188,6 +190,8 @@ export interface ParityReport {
   tolerances: Tolerances;
   inputs: InputInfo[];
   presets: PresetReport[];
+  /** verify --browser: the browser the `browser:*` rows ran in. */
+  browser?: BrowserInfo;
   summary: {
     pass: boolean;
     /** (preset, backend) pairs compared, by outcome. */
@@ -196,4 +200,16 @@ export interface ParityReport {
     unavailable: number;
     failures: string[];
   };
+}
+
+/** The headless browser of `verify --browser`. */
+export interface BrowserInfo {
+  name: string;
+  version: string;
+  userAgent: string;
+  /** WebGL's unmasked renderer (SwiftShader on a machine without a GPU); null without WebGL. */
+  webglRenderer: string | null;
+  webglVersion: string | null;
+  /** Whether the page could use threads (SharedArrayBuffer); the runtimes run one thread either way. */
+  crossOriginIsolated: boolean;
 }

@@ -54,6 +54,21 @@ export interface VerifyOptions {
   log?: (line: string) => void;
   /** Backend registry lookup (default: src/backends/index.ts); tests substitute in-memory backends. */
   getFactory?: (name: BackendName) => Promise<BackendFactory>;
+  /** More rows per preset after the registry's backends (the browser backends of `verify --browser`). */
+  extraBackends?: (ctx: ExtraBackendsContext) => Promise<BackendReport[]>;
+}
+
+/** What a preset's extra rows are compared with: the same batch, reference outputs and decoder. */
+export interface ExtraBackendsContext {
+  readonly preset: Preset;
+  readonly source: ModelSource;
+  readonly inputs: readonly VerifyInput[];
+  readonly batch: ImageBatch;
+  readonly ref: RawOutputs;
+  readonly tolerances: Tolerances;
+  readonly runs: number;
+  readonly decode: (raw: RawOutputs) => DetectionRecord[][];
+  readonly refDetections: DetectionRecord[][];
 }
 
 export interface VerifyResult {
@@ -81,15 +96,19 @@ async function measure(backend: Backend, batch: ImageBatch, firstMs: number, loa
   if (firstMs < SLOW_RUN_MS) {
     for (let i = 0; i < runs; i++) times.push((await timedRun(backend, batch)).ms);
   }
-  const warmupIncluded = times.length === 0;
-  if (warmupIncluded) times.push(firstMs);
-  times.sort((a, b) => a - b);
-  const mid = times.length >> 1;
-  const msPerRun = times.length % 2 === 1 ? times[mid]! : (times[mid - 1]! + times[mid]!) / 2;
-  return { loadMs, msPerRun, msPerImage: msPerRun / batch.shape[0], runs: times.length, warmupIncluded };
+  return measureTimes(times, firstMs, loadMs, batch.shape[0]);
 }
 
-function worstOf(inputs: readonly InputResult[]): BackendRun['worst'] {
+/** Median of the timed runs, or the first (warm-up) run when none was repeated. */
+export function measureTimes(timed: readonly number[], firstMs: number, loadMs: number, batchSize: number): BackendTiming {
+  const warmupIncluded = timed.length === 0;
+  const times = warmupIncluded ? [firstMs] : [...timed].sort((a, b) => a - b);
+  const mid = times.length >> 1;
+  const msPerRun = times.length % 2 === 1 ? times[mid]! : (times[mid - 1]! + times[mid]!) / 2;
+  return { loadMs, msPerRun, msPerImage: msPerRun / batchSize, runs: times.length, warmupIncluded };
+}
+
+export function worstOf(inputs: readonly InputResult[]): BackendRun['worst'] {
   let worst: BackendRun['worst'] = { input: inputs[0]?.input ?? '', tensor: 'regressors', maxErr: 0, maxAbs: 0, at: null };
   let worstKey = -1;
   for (const r of inputs) {
@@ -106,7 +125,7 @@ function worstOf(inputs: readonly InputResult[]): BackendRun['worst'] {
   return worst;
 }
 
-function worstDetectionOf(inputs: readonly InputResult[]): BackendRun['worstDetection'] {
+export function worstDetectionOf(inputs: readonly InputResult[]): BackendRun['worstDetection'] {
   let maxCoordDiff = 0;
   let maxScoreDiff = 0;
   let countMismatches = 0;
@@ -306,6 +325,13 @@ export async function verifyPreset(
     }
     report.backends.push(result);
     log(progressLine(preset.name, result));
+  }
+  if (options.extraBackends) {
+    const rows = await options.extraBackends({ preset, source, inputs, batch, ref: refOut, tolerances, runs, decode, refDetections });
+    for (const row of rows) {
+      report.backends.push(row);
+      log(progressLine(preset.name, row));
+    }
   }
   const decoded = await checkDecodedOnnx(source, batch, inputs.map((i) => i.name), tolerances);
   report.decodedOnnx = { ...decoded, artifact: portablePath(decoded.artifact), reason: decoded.reason && portablePath(decoded.reason), failures: decoded.failures.map(portablePath) };

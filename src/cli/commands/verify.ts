@@ -7,6 +7,7 @@ import type { PresetName } from '../../presets/types.js';
 import { DEFAULT_TOLERANCES } from '../../verify/compare.js';
 import { summaryTable } from '../../verify/report-text.js';
 import { runVerify } from '../../verify/verify.js';
+import { BROWSER_BACKEND_NAMES, type BrowserBackendName } from '../../browser/backends/types.js';
 import { DEFAULT_PARITY_DIR, writeReports } from '../../verify/write.js';
 import { choiceOption, EXIT, listOption, numberOption, parseCommand, pathOption, presetNames, UsageError, withUsage } from '../args.js';
 
@@ -27,6 +28,8 @@ const USAGE = `usage: blazeface verify [options]
   --runs n              timed runs per backend after the compared run (default 3)
   --artifacts dir       artifacts root (default artifacts/)
   --model-file p=file   .tflite for a preset (repeatable; needed for front/back)
+  --browser             also run the browser backends in headless Chromium (/usr/bin/chromium), as browser:<backend> rows
+  --browser-backends x,y  which browser backends (default all: ${BROWSER_BACKEND_NAMES.join(', ')})
 Exit status: 0 when every available backend passes, 1 otherwise, 2 on bad usage.`;
 
 export async function run(argv: string[]): Promise<number> {
@@ -42,6 +45,8 @@ export async function run(argv: string[]): Promise<number> {
       runs: { type: 'string' },
       artifacts: { type: 'string' },
       'model-file': { type: 'string', multiple: true },
+      browser: { type: 'boolean', default: false },
+      'browser-backends': { type: 'string' },
     });
     if (!parsed) return EXIT.ok;
     const v = parsed.values;
@@ -55,6 +60,9 @@ export async function run(argv: string[]): Promise<number> {
       if (eq <= 0 || !(name in PRESETS) || spec.slice(eq + 1).trim() === '') throw new UsageError(`--model-file expects preset=file, got '${spec}'`);
       modelFiles[name as PresetName] = path.resolve(spec.slice(eq + 1));
     }
+    const browserBackends = v['browser-backends'] !== undefined ? listOption('--browser-backends', v['browser-backends']) : undefined;
+    for (const b of browserBackends ?? []) choiceOption('--browser-backends', b, BROWSER_BACKEND_NAMES);
+    if (browserBackends && !v.browser) throw new UsageError('--browser-backends needs --browser');
     const raw = numberOption('--tolerance', v.tolerance, { min: 0 });
     const det = numberOption('--det-tolerance', v['det-tolerance'], { min: 0 });
     const artifacts = pathOption('--artifacts', v.artifacts);
@@ -70,16 +78,30 @@ export async function run(argv: string[]): Promise<number> {
       artifactsRoot: artifacts ? path.resolve(artifacts) : undefined,
       modelFiles,
       log: (line: string) => console.error(line),
+      browserBackends: browserBackends as BrowserBackendName[] | undefined,
     };
-    return verify(options, pathOption('--out', v.out));
+    return verify(options, pathOption('--out', v.out), v.browser);
   });
 }
 
-async function verify(options: Parameters<typeof runVerify>[0], outDir: string | undefined): Promise<number> {
-  const result = await runVerify(options);
+async function verify(options: Parameters<typeof runVerify>[0] & { browserBackends?: BrowserBackendName[] }, outDir: string | undefined, browser: boolean): Promise<number> {
+  // The browser session (server + Chromium) lives for the whole run: one page serves every preset.
+  const { openBrowserVerify } = browser ? await import('../../verify/browser.js') : { openBrowserVerify: null };
+  const session = openBrowserVerify ? await openBrowserVerify({ backends: options.browserBackends, artifactsRoot: options.artifactsRoot }) : null;
+  let result;
+  try {
+    result = await runVerify({ ...options, extraBackends: session ? (ctx) => session.verifyPreset(ctx) : undefined });
+    if (session) result.report.browser = session.info;
+  } finally {
+    await session?.close();
+  }
   const out = path.resolve(outDir ?? DEFAULT_PARITY_DIR);
   const files = await writeReports(result, out);
   console.log(summaryTable(result.report));
+  if (result.report.browser) {
+    const b = result.report.browser;
+    console.log(`browser: ${b.name} ${b.version} (headless), WebGL renderer: ${b.webglRenderer ?? 'none'}`);
+  }
   console.log(`\nreports: ${files.json}\n         ${files.md}\n         ${files.html}`);
   return result.report.summary.pass ? EXIT.ok : EXIT.failure;
 }
