@@ -133,7 +133,7 @@ describe('createDetectorCore', () => {
     await expect(core.prepare({ data: new Uint8Array(0), width: 0, height: 2, channels: 3 }, 'empty')).rejects.toMatchObject({ code: 'IMAGE_SIZE' });
     await expect(core.prepare({ data: new Uint8Array(8), width: 2, height: 2, channels: 2 as 3 }, 'two')).rejects.toMatchObject({ code: 'IMAGE_CHANNELS' });
     await expect(core.infer([])).rejects.toMatchObject({ code: 'BATCH_EMPTY' });
-    expect(() => createDetectorCore({ preset, backend: recordingBackend(), minScore: 2 })).toThrow(RangeError);
+    expect(() => createDetectorCore({ preset, backend: recordingBackend(), minScore: 2 })).toThrow(expect.objectContaining({ code: 'INVALID_OPTION', option: 'minScore' }));
   });
 
   it('dispose() waits for running calls, refuses later ones and disposes the backend once', async () => {

@@ -6,8 +6,9 @@
 // Nothing here imports Node built-ins or an image library.
 import { generateAnchors } from '../anchors/ssd-anchors-calculator.js';
 import type { ImageBatch, RawOutputs } from '../backends/backend.js';
-import { InputImageError, ToolkitError } from '../errors.js';
-import type { RgbImage } from '../image/pixels.js';
+import { InputImageError, InvalidOptionError, ToolkitError } from '../errors.js';
+import { toModelBatch } from '../image/normalize.js';
+import type { RgbImage } from '../image/normalize.js';
 import type { Preset } from '../presets/types.js';
 import { decodeImage, type DecodeOptions } from './decode.js';
 import { facesFromDetections, type Face } from './face.js';
@@ -35,7 +36,7 @@ export interface DecodeSettings {
   readonly minScore?: number;
   /** NMS IoU threshold; default the preset's (0.3). */
   readonly iouThreshold?: number;
-  /** Weighted NMS flavour; default 'blend' (the seed's). */
+  /** Weighted NMS flavour; default the preset's ('mediapipe' for MediaPipe's models, 'blend' for the seed's). */
   readonly nms?: NmsFlavour;
   /** At most this many faces per image. */
   readonly maxFaces?: number;
@@ -73,34 +74,16 @@ export interface DetectorCore {
   dispose(): Promise<void>;
 }
 
-/** RangeError for option values no detector can use (the same checks on every platform). */
+/** INVALID_OPTION for option values no detector can use (the same checks on every platform). */
 export function checkDecodeSettings(opts: DecodeSettings, where = 'createDetector'): void {
-  const bad = (msg: string): never => {
-    throw new RangeError(`${where}: ${msg}`);
+  const bad = (option: string, msg: string): never => {
+    throw new InvalidOptionError(option, `${where}: ${option} ${msg}`);
   };
-  if (opts.minScore !== undefined && !(opts.minScore >= 0 && opts.minScore <= 1)) bad(`minScore must be in [0, 1], got ${opts.minScore}`);
-  if (opts.iouThreshold !== undefined && !(opts.iouThreshold >= 0 && opts.iouThreshold <= 1)) bad(`iouThreshold must be in [0, 1], got ${opts.iouThreshold}`);
-  if (opts.nms !== undefined && !NMS_FLAVOURS.includes(opts.nms)) bad(`nms must be one of ${NMS_FLAVOURS.join(', ')}, got ${String(opts.nms)}`);
-  if (opts.maxFaces !== undefined && !(Number.isInteger(opts.maxFaces) && opts.maxFaces > 0)) bad(`maxFaces must be a positive integer, got ${opts.maxFaces}`);
-}
-
-/** x / 127.5 - 1 for each byte value, rounded to float32 once (what the arithmetic gives). */
-const NORMALIZED = (() => {
-  const table = new Float32Array(256);
-  for (let v = 0; v < 256; v++) table[v] = v / 127.5 - 1;
-  return table;
-})();
-
-/** Normalize model-size RGB images into one NHWC batch held in `data` (length N*H*W*3). */
-function fillBatch(images: readonly RgbImage[], data: Float32Array, plane: number): void {
-  images.forEach((img, n) => {
-    const src = img.data;
-    if (src.length !== plane) {
-      throw new InputImageError('BATCH_SIZE_MISMATCH', `batch image ${n} is ${img.width}x${img.height} (${src.length} bytes), expected ${plane} bytes`);
-    }
-    const o = n * plane;
-    for (let i = 0; i < plane; i++) data[o + i] = NORMALIZED[src[i]!]!;
-  });
+  const inUnitRange = (v: unknown) => typeof v === 'number' && v >= 0 && v <= 1;
+  if (opts.minScore !== undefined && !inUnitRange(opts.minScore)) bad('minScore', `must be a number in [0, 1], got ${String(opts.minScore)}`);
+  if (opts.iouThreshold !== undefined && !inUnitRange(opts.iouThreshold)) bad('iouThreshold', `must be a number in [0, 1], got ${String(opts.iouThreshold)}`);
+  if (opts.nms !== undefined && !NMS_FLAVOURS.includes(opts.nms)) bad('nms', `must be one of ${NMS_FLAVOURS.join(', ')}, got ${String(opts.nms)}`);
+  if (opts.maxFaces !== undefined && !(Number.isInteger(opts.maxFaces) && opts.maxFaces > 0)) bad('maxFaces', `must be a positive integer, got ${String(opts.maxFaces)}`);
 }
 
 export function createDetectorCore(opts: DetectorCoreOptions): DetectorCore {
@@ -111,7 +94,7 @@ export function createDetectorCore(opts: DetectorCoreOptions): DetectorCore {
   const decodeOptions: ResolvedDecodeOptions = {
     minScore: opts.minScore ?? preset.decode.minScoreThresh,
     iouThreshold: opts.iouThreshold ?? preset.nms.minSuppressionThreshold,
-    nms: opts.nms ?? 'blend',
+    nms: opts.nms ?? preset.nms.flavour,
     maxFaces: opts.maxFaces,
   };
   const w = preset.inputWidth, h = preset.inputHeight, plane = w * h * 3;
@@ -134,17 +117,15 @@ export function createDetectorCore(opts: DetectorCoreOptions): DetectorCore {
       if (prepared.length === 0) throw new InputImageError('BATCH_EMPTY', 'empty batch: at least one image is needed');
       const size = prepared.length * plane;
       const lent = freeBuffers.findIndex((b) => b.length === size);
-      const data = lent >= 0 ? freeBuffers.splice(lent, 1)[0]! : new Float32Array(size);
+      const batch = toModelBatch(
+        prepared.map((p) => p.model),
+        lent >= 0 ? freeBuffers.splice(lent, 1)[0] : undefined,
+      );
       let raw: RawOutputs;
       try {
-        fillBatch(
-          prepared.map((p) => p.model),
-          data,
-          plane,
-        );
-        raw = await backend.run({ data, shape: [prepared.length, h, w, 3] });
+        raw = await backend.run(batch);
       } finally {
-        if (freeBuffers.length < 4) freeBuffers.push(data);
+        if (freeBuffers.length < 4) freeBuffers.push(batch.data);
       }
       return prepared.map((p, n) => facesFromDetections(decodeImage(raw, anchors, preset, n, decodeOptions), p.transform));
     },

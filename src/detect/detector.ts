@@ -1,19 +1,17 @@
 // The face detector: images in, faces in image pixels out, on any backend of the registry.
 // Pipeline per image: decode/validate -> letterbox to the model input -> x/127.5-1 -> backend ->
 // decode + weighted NMS (./decode.ts, shared with the verifier) -> map back through the letterbox.
-import { generateAnchors } from '../anchors/ssd-anchors-calculator.js';
 import type { Backend, BackendFactory, BackendName, ModelSource } from '../backends/backend.js';
 import { getBackendFactory, resolveBackendName } from '../backends/index.js';
-import { BackendUnavailableError, InputImageError, InvalidOptionError, ToolkitError } from '../errors.js';
-import { checkMaxInputPixels, toModelBatch, type RgbImage } from '../image/pixels.js';
+import { BackendUnavailableError, InputImageError } from '../errors.js';
+import { checkMaxInputPixels } from '../image/pixels.js';
 import { loadModelSource } from '../model-source.js';
 import { getPreset } from '../presets/index.js';
 import type { Preset, PresetName } from '../presets/types.js';
-import { decodeImage, type DecodeOptions } from './decode.js';
-import { facesFromDetections, type Face } from './face.js';
+import { checkDecodeSettings, createDetectorCore, type PreparedImage, type ResolvedDecodeOptions } from './core.js';
+import type { Face } from './face.js';
 import { inputLabel, loadModelInput, type ImageInput } from './input.js';
-import type { LetterboxTransform } from './letterbox.js';
-import { NMS_FLAVOURS, type NmsFlavour } from './non-max-suppression.js';
+import type { NmsFlavour } from './non-max-suppression.js';
 
 export interface DetectorOptions {
   /** Preset name or record; default 'short_range' (MediaPipe Tasks' default face detector). */
@@ -57,7 +55,7 @@ export interface Detector {
   readonly preset: Preset;
   readonly backend: Backend;
   /** The resolved decode options (threshold, IoU, NMS flavour, max faces). */
-  readonly decodeOptions: Required<Pick<DecodeOptions, 'minScore' | 'iouThreshold' | 'nms'>> & Pick<DecodeOptions, 'maxFaces'>;
+  readonly decodeOptions: ResolvedDecodeOptions;
   /** Faces in one image; throws InputImageError naming the input when it cannot be used. */
   detect(image: ImageInput): Promise<Face[]>;
   /** One backend call for all usable images; a bad image yields an error entry, the others still return. */
@@ -65,23 +63,8 @@ export interface Detector {
   dispose(): Promise<void>;
 }
 
-interface Prepared {
-  readonly label: string;
-  readonly width: number;
-  readonly height: number;
-  readonly model: RgbImage;
-  readonly transform: LetterboxTransform;
-}
-
 function checkOptions(opts: DetectorOptions): void {
-  const bad = (option: string, msg: string): never => {
-    throw new InvalidOptionError(option, `createDetector: ${option} ${msg}`);
-  };
-  const inUnitRange = (v: unknown) => typeof v === 'number' && v >= 0 && v <= 1;
-  if (opts.minScore !== undefined && !inUnitRange(opts.minScore)) bad('minScore', `must be a number in [0, 1], got ${String(opts.minScore)}`);
-  if (opts.iouThreshold !== undefined && !inUnitRange(opts.iouThreshold)) bad('iouThreshold', `must be a number in [0, 1], got ${String(opts.iouThreshold)}`);
-  if (opts.nms !== undefined && !NMS_FLAVOURS.includes(opts.nms)) bad('nms', `must be one of ${NMS_FLAVOURS.join(', ')}, got ${String(opts.nms)}`);
-  if (opts.maxFaces !== undefined && !(Number.isInteger(opts.maxFaces) && opts.maxFaces > 0)) bad('maxFaces', `must be a positive integer, got ${String(opts.maxFaces)}`);
+  checkDecodeSettings(opts);
   if (opts.maxInputPixels !== undefined) checkMaxInputPixels(opts.maxInputPixels, 'createDetector: maxInputPixels');
 }
 
@@ -101,55 +84,21 @@ export async function createDetector(opts: DetectorOptions = {}): Promise<Detect
       artifactsRoot: opts.artifactsRoot,
       verifyArtifacts: opts.verifyArtifacts ?? factory.runs !== 'tflite',
     }));
-  const anchors = generateAnchors(preset.anchors);
   const backend = await factory.load(source);
-  const decodeOptions = {
-    minScore: opts.minScore ?? preset.decode.minScoreThresh,
-    iouThreshold: opts.iouThreshold ?? preset.nms.minSuppressionThreshold,
-    nms: opts.nms ?? preset.nms.flavour,
-    maxFaces: opts.maxFaces,
-  } as const;
-  let disposed = false;
-  let disposing: Promise<void> | null = null;
-  // Calls started before dispose() finish on the live backend; dispose() waits for them.
-  const inFlight = new Set<Promise<unknown>>();
-  function guarded<T>(work: () => Promise<T>): Promise<T> {
-    if (disposed) return Promise.reject(new ToolkitError('DETECTOR_DISPOSED', 'detector was disposed'));
-    const p = work();
-    inFlight.add(p);
-    const forget = () => inFlight.delete(p);
-    p.then(forget, forget);
-    return p;
-  }
-  // Input buffers are reused between runs (allocating 192 KiB per call costs as much as the
-  // normalization itself); a buffer is lent to one run at a time, so concurrent detect() calls are safe.
-  const freeBuffers: Float32Array[] = [];
+  // Everything after the pixels (letterboxed batch, run, decode, NMS, mapping back, dispose guard) is
+  // the platform-free core the browser detector shares; Node adds file/sharp decoding in front of it.
+  const core = createDetectorCore({ preset, backend, minScore: opts.minScore, iouThreshold: opts.iouThreshold, nms: opts.nms, maxFaces: opts.maxFaces });
+  const { guarded, infer } = core;
 
-  async function prepare(input: ImageInput, label: string): Promise<Prepared> {
+  async function prepare(input: ImageInput, label: string): Promise<PreparedImage> {
     const loaded = await loadModelInput(input, label, preset.inputWidth, preset.inputHeight, { maxInputPixels: opts.maxInputPixels });
     return { label, ...loaded };
-  }
-
-  async function infer(prepared: readonly Prepared[]): Promise<Face[][]> {
-    const size = prepared.length * preset.inputWidth * preset.inputHeight * 3;
-    const lent = freeBuffers.findIndex((b) => b.length === size);
-    const batch = toModelBatch(
-      prepared.map((p) => p.model),
-      lent >= 0 ? freeBuffers.splice(lent, 1)[0] : undefined,
-    );
-    let raw;
-    try {
-      raw = await backend.run(batch);
-    } finally {
-      if (freeBuffers.length < 4) freeBuffers.push(batch.data);
-    }
-    return prepared.map((p, n) => facesFromDetections(decodeImage(raw, anchors, preset, n, decodeOptions), p.transform));
   }
 
   return {
     preset,
     backend,
-    decodeOptions,
+    decodeOptions: core.decodeOptions,
     detect(image) {
       return guarded(async () => {
         const prepared = await prepare(image, inputLabel(image));
@@ -159,7 +108,7 @@ export async function createDetector(opts: DetectorOptions = {}): Promise<Detect
     detectBatch(images) {
       return guarded(async () => {
         const settled = await Promise.allSettled(images.map((img, i) => prepare(img, inputLabel(img, i))));
-        const good: Prepared[] = [];
+        const good: PreparedImage[] = [];
         for (const s of settled) if (s.status === 'fulfilled') good.push(s.value);
         const faces = good.length > 0 ? await infer(good) : [];
         let g = 0;
@@ -177,10 +126,6 @@ export async function createDetector(opts: DetectorOptions = {}): Promise<Detect
         });
       });
     },
-    dispose() {
-      disposed = true;
-      disposing ??= Promise.allSettled([...inFlight]).then(() => backend.dispose());
-      return disposing;
-    },
+    dispose: () => core.dispose(),
   };
 }
