@@ -35,7 +35,7 @@ def weighted_nms(boxes, keypoints, scores, min_score, iou=0.3, blend=True):  # o
         w = det[member, -1]
         faces.append(np.append(w @ det[member, :-1] / w.sum(), w.mean() if blend else w[0]) if len(w) > 1 and w.sum() > 0 else det[0])
         det = det[~member]
-    return np.array(faces).reshape(-1, boxes.shape[1] + keypoints.shape[1] + 1)
+    return (f := np.array(faces).reshape(-1, boxes.shape[1] + keypoints.shape[1] + 1))[np.argsort(-f[:, -1], kind="stable")]  # by reported score
 session = ort.InferenceSession(model_path)  # artifacts/<preset>/model_decoded.onnx; rgb: uint8 [H, W, 3] at its input size
 min_score, iou = (float(session.get_modelmeta().custom_metadata_map[k]) for k in ("min_score", "iou_threshold"))
 faces = weighted_nms(*(out[0] for out in session.run(None, {"input": (rgb[None] / 127.5 - 1).astype(np.float32)})), min_score, iou)
