@@ -2,7 +2,7 @@
 // runs it and reports the outcome. Says 'start' before running so a case that hangs or is killed for
 // memory is still known by its description.
 import { ToolkitError } from '../../src/errors.js';
-import { makeCase, warmUp, type Kind } from './cases.js';
+import { makeCase, phases, warmUp, type Kind } from './cases.js';
 import type { CaseResult, ChildRequest, ChildMessage } from './protocol.js';
 
 function send(msg: ChildMessage): void {
@@ -19,7 +19,9 @@ function stackTop(err: Error): string {
 async function handle(req: ChildRequest): Promise<void> {
   const c = await makeCase(req.seed, req.index, req.kinds as Kind[]);
   send({ type: 'start', index: req.index, kind: c.kind, description: c.description });
+  phases.length = 0;
   const started = performance.now();
+  const cpu = process.cpuUsage();
   let result: CaseResult;
   try {
     await c.run();
@@ -32,15 +34,20 @@ async function handle(req: ChildRequest): Promise<void> {
     }
   }
   const ms = performance.now() - started;
+  // CPU time (all threads: libvips' too) measures the work itself; wall time also counts waiting for a busy machine.
+  const used = process.cpuUsage(cpu);
+  const cpuMs = (used.user + used.system) / 1000;
+  const marks = [...phases, { name: 'end', at: performance.now() }];
+  const phaseText = marks.slice(0, -1).map((p, k) => `${p.name} ${(marks[k + 1]!.at - p.at).toFixed(0)}`).join(', ');
   // maxRSS is the process's high-water mark (KiB): the parent compares it with the cap after each case.
-  send({ type: 'done', index: req.index, ms, maxRssBytes: process.resourceUsage().maxRSS * 1024, result });
+  send({ type: 'done', index: req.index, ms, cpuMs, phases: phaseText, maxRssBytes: process.resourceUsage().maxRSS * 1024, result });
 }
 
 process.on('message', (req: ChildRequest) => {
   handle(req).catch((err: unknown) => {
     // Case generation itself failed: a harness bug, reported as untyped so it is never silent.
     const e = err instanceof Error ? err : new Error(String(err));
-    send({ type: 'done', index: req.index, ms: 0, maxRssBytes: 0, result: { outcome: 'untyped', code: e.name, message: `harness: ${e.message}`, stackTop: stackTop(e), stack: e.stack } });
+    send({ type: 'done', index: req.index, ms: 0, cpuMs: 0, maxRssBytes: 0, result: { outcome: 'untyped', code: e.name, message: `harness: ${e.message}`, stackTop: stackTop(e), stack: e.stack } });
   });
 });
 // Errors that escape a case asynchronously (a rejected promise nobody awaited) are still the case's fault.

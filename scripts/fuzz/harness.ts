@@ -49,7 +49,12 @@ export interface CaseRecord {
   readonly message?: string;
   readonly stackTop?: string;
   readonly stack?: string;
+  /** Wall time of the run (the time cap applies to it). */
   readonly ms: number;
+  /** CPU time of the run: the work the input caused, independent of how busy the machine is. */
+  readonly cpuMs: number;
+  /** Where the time went, e.g. 'read 30, emit 80, preprocess 2, reference 400' (ms). */
+  readonly phases?: string;
   readonly rssBytes: number;
 }
 
@@ -60,7 +65,10 @@ export interface FuzzSummary {
   /** 'kind outcome code' -> count (typed codes and untyped error classes). */
   readonly byCode: Map<string, number>;
   readonly failures: CaseRecord[];
+  /** The 5 finished cases with the most CPU time. */
   readonly slowest: CaseRecord[];
+  /** Finished cases over 1 s of CPU time. */
+  readonly overOneSecond: number;
   readonly peakRssBytes: number;
   /** Errors that escaped a case asynchronously (unhandled rejections), with the case running at the time. */
   readonly strays: string[];
@@ -121,7 +129,8 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzSummary> {
         byOutcome,
         byCode: new Map([...byCode.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1))),
         failures: records.filter((r) => FAILURES.includes(r.outcome)).sort((a, b) => a.index - b.index),
-        slowest: records.filter((r) => r.outcome === 'ok' || r.outcome === 'typed').sort((a, b) => b.ms - a.ms).slice(0, 5),
+        slowest: records.filter((r) => r.outcome === 'ok' || r.outcome === 'typed').sort((a, b) => b.cpuMs - a.cpuMs).slice(0, 5),
+        overOneSecond: records.filter((r) => r.cpuMs > 1000).length,
         peakRssBytes: peak,
         strays,
       });
@@ -173,7 +182,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzSummary> {
           const cur = slot.current!;
           slot.current = null;
           const rss = Math.max(msg.maxRssBytes, slot.peakSample);
-          const base = { index: msg.index, kind: cur.kind, description: cur.description, ms: msg.ms, rssBytes: rss };
+          const base = { index: msg.index, kind: cur.kind, description: cur.description, ms: msg.ms, cpuMs: msg.cpuMs, phases: msg.phases, rssBytes: rss };
           if (rss > capBytes) {
             // Finished, but went over the cap on the way: a blow-up all the same. Replace the child.
             record({ ...base, outcome: 'over-memory', message: `peak RSS ${mb(rss)} > cap ${opts.maxRssMb} MB` });
@@ -200,7 +209,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzSummary> {
         }
         if (cur) {
           const ms = performance.now() - cur.startedAt;
-          const base = { index: cur.index, kind: cur.kind, description: cur.description, ms, rssBytes: slot.peakSample };
+          const base = { index: cur.index, kind: cur.kind, description: cur.description, ms, cpuMs: NaN, rssBytes: slot.peakSample };
           const v8oom = /heap out of memory|Array buffer allocation failed/i.test(slot.stderrTail);
           if (slot.killedFor === 'hang') record({ ...base, outcome: 'hang', message: `still running after ${opts.timeCapMs} ms` });
           else if (slot.killedFor === 'over-memory' || v8oom) record({ ...base, outcome: 'over-memory', message: v8oom ? 'V8 fatal out of memory' : `RSS over ${opts.maxRssMb} MB` });
@@ -248,15 +257,16 @@ export function mb(bytes: number): string {
 }
 
 /** The report printed by `npm run fuzz`: counts per outcome and code, failures, slowest cases, peak RSS. */
-export function formatSummary(s: FuzzSummary, opts: Pick<FuzzOptions, 'seed' | 'timeCapMs' | 'maxRssMb'>): string {
+export function formatSummary(s: FuzzSummary, opts: Pick<FuzzOptions, 'seed' | 'kinds' | 'timeCapMs' | 'maxRssMb'>): string {
   const lines = [
     `fuzz: ${s.total} cases, seed ${opts.seed}, ${(s.elapsedMs / 1000).toFixed(1)} s (${(s.total / (s.elapsedMs / 1000)).toFixed(1)} cases/s); caps ${opts.timeCapMs} ms, ${opts.maxRssMb} MB RSS`,
     `outcomes: ${Object.entries(s.byOutcome).map(([k, v]) => `${k} ${v}`).join(', ')}`,
     'per kind, outcome and code:',
     ...[...s.byCode.entries()].map(([k, v]) => `  ${String(v).padStart(6)}  ${k}`),
     `peak RSS of a case process: ${mb(s.peakRssBytes)}`,
-    'slowest cases (replay with --seed S --case K):',
-    ...s.slowest.map((r) => `  ${r.ms.toFixed(0).padStart(6)} ms  case ${r.index} [${r.kind}] ${r.description} -> ${r.outcome}${r.code ? ` ${r.code}` : ''}`),
+    `cases over 1 s of CPU time: ${s.overOneSecond}`,
+    `slowest cases by CPU time (replay: npm run fuzz -- --seed ${opts.seed} --only ${opts.kinds.join(',')} --case K):`,
+    ...s.slowest.map((r) => `  ${r.cpuMs.toFixed(0).padStart(6)} ms CPU (${r.ms.toFixed(0)} ms wall)  case ${r.index} [${r.kind}] ${r.description} -> ${r.outcome}${r.code ? ` ${r.code}` : ''}${r.phases ? ` (${r.phases})` : ''}`),
   ];
   if (s.strays.length) lines.push(`unhandled rejections: ${s.strays.length}`, ...s.strays.slice(0, 20).map((x) => `  ${x}`));
   if (s.failures.length) {

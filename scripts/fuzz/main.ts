@@ -52,7 +52,7 @@ const opts = {
   only: replay,
   start: intOption(args.start, 'start', 0),
   jobs: intOption(args.jobs, 'jobs', Math.max(1, Math.min(2, os.availableParallelism())), 1),
-  timeCapMs: intOption(args['time-cap-ms'], 'time-cap-ms', 10_000, 100),
+  timeCapMs: intOption(args['time-cap-ms'], 'time-cap-ms', 30_000, 100),
   maxRssMb: intOption(args['max-rss-mb'], 'max-rss-mb', 1536, 64),
 };
 
@@ -61,7 +61,7 @@ const summary = await runFuzz({
   ...opts,
   onCase: (r, done, total) => {
     if (replay) {
-      process.stdout.write(`case ${r.index} [${r.kind}] ${r.description}\n  -> ${r.outcome}${r.code ? ` ${r.code}` : ''} in ${r.ms.toFixed(0)} ms, RSS ${(r.rssBytes / 2 ** 20).toFixed(0)} MB\n`);
+      process.stdout.write(`case ${r.index} [${r.kind}] ${r.description}\n  -> ${r.outcome}${r.code ? ` ${r.code}` : ''} in ${r.ms.toFixed(0)} ms wall, ${r.cpuMs.toFixed(0)} ms CPU${r.phases ? ` (${r.phases})` : ''}, RSS ${(r.rssBytes / 2 ** 20).toFixed(0)} MB\n`);
       if (r.message) process.stdout.write(`  ${r.message}\n`);
       if (r.stack) process.stdout.write(`${r.stack}\n`);
     } else if (tty && (done % 10 === 0 || done === total)) {

@@ -4,7 +4,8 @@
 // The walk uses flatbuffers' ByteBuffer on the pristine packaged models only (never on mutated bytes).
 import * as flatbuffers from 'flatbuffers';
 
-export type SiteKind = 'scalar' | 'vecLength' | 'vecElement' | 'uoffset' | 'vtable' | 'sparse';
+/** ioShape: a dimension of a graph input or output (what preprocessing and decoding size their buffers from). */
+export type SiteKind = 'scalar' | 'vecLength' | 'vecElement' | 'uoffset' | 'vtable' | 'sparse' | 'ioShape';
 
 export interface Site {
   readonly pos: number;
@@ -142,6 +143,10 @@ export function tfliteSites(bytes: Uint8Array): Site[] {
   tables(model, F.model.buffers, 'buffer').forEach((b, k) => {
     vec(b, F.buffer.data, `buffer #${k} data`);
   });
+  // Graph input/output shapes get their own kind, so mutations reach them often enough.
+  const io = new Set<number>();
+  for (const s of sites) if (/^subgraph (inputs|outputs)\[/.test(s.what)) io.add(bb.readInt32(s.pos));
+  const isIo = (s: Site): boolean => /^tensor #(\d+) shape\[/.test(s.what) && io.has(Number(/#(\d+)/.exec(s.what)![1]));
   // A scalar of 4 bytes may really be 1 byte wide (bool/enum fields of options): clip to the file.
-  return sites.filter((s) => s.pos >= 0 && s.pos + s.size <= bytes.byteLength);
+  return sites.filter((s) => s.pos >= 0 && s.pos + s.size <= bytes.byteLength).map((s) => (isIo(s) ? { ...s, kind: 'ioShape' as const } : s));
 }
