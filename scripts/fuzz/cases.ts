@@ -23,6 +23,8 @@ export interface FuzzCase {
   readonly kind: Kind;
   /** What was mutated and how, e.g. 'full_range_sparse: int32 @281652 (tensor #3 shape[1]) 16 -> 20000'. */
   readonly description: string;
+  /** The mutated input and a file name for it (replay: `--case K --save dir` writes it). */
+  readonly input?: { readonly name: string; readonly bytes: Uint8Array };
   readonly run: () => Promise<void>;
 }
 
@@ -302,26 +304,26 @@ export async function makeCase(seed: number, index: number, kinds: readonly Kind
     case 'models': {
       const base = pick(rng, modelCorpus());
       const m = mutateModel(base, rng);
-      return { index, kind, description: m.description, run: () => runModel(m.bytes, base.preset, rng) };
+      return { index, kind, description: m.description, input: { name: `${base.preset}.tflite`, bytes: m.bytes }, run: () => runModel(m.bytes, base.preset, rng) };
     }
     case 'images': {
       const { name, m } = await mutateImage(rng);
-      return { index, kind, description: `${name}: ${m.description}`, run: () => runImage(m.bytes, name, rng, preset) };
+      return { index, kind, description: `${name}: ${m.description}`, input: { name, bytes: m.bytes }, run: () => runImage(m.bytes, name, rng, preset) };
     }
     case 'artifacts': {
       const root = path.join(REPO_ROOT, 'artifacts');
       if (rng() < 0.5) {
         const m = mutateJson(readFileSync(path.join(root, 'manifest.json'), 'utf8'), rng);
-        return { index, kind, description: `manifest.json (verify ${preset}): ${m.description}`, run: () => runManifest(m.bytes, preset) };
+        return { index, kind, description: `manifest.json (verify ${preset}): ${m.description}`, input: { name: 'manifest.json', bytes: m.bytes }, run: () => runManifest(m.bytes, preset) };
       }
       const m = mutateJson(readFileSync(path.join(root, preset, 'tfjs', 'model.json'), 'utf8'), rng);
-      return { index, kind, description: `${preset}/tfjs/model.json (tfjs-cpu load + run): ${m.description}`, run: () => runTfjsModelJson(m.bytes, preset) };
+      return { index, kind, description: `${preset}/tfjs/model.json (tfjs-cpu load + run): ${m.description}`, input: { name: 'model.json', bytes: m.bytes }, run: () => runTfjsModelJson(m.bytes, preset) };
     }
     case 'npy': {
       const { decodeNpy } = await import('../../src/npy.js');
       const file = rng() < 0.5 ? `anchors/${preset}.npy` : `${preset}/anchors.npy`;
       const m = mutateNpy(new Uint8Array(readFileSync(path.join(REPO_ROOT, 'artifacts', file))), rng);
-      return { index, kind, description: `${file}: ${m.description}`, run: async () => void decodeNpy(m.bytes, file) };
+      return { index, kind, description: `${file}: ${m.description}`, input: { name: path.basename(file), bytes: m.bytes }, run: async () => void decodeNpy(m.bytes, file) };
     }
   }
 }

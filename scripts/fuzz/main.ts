@@ -1,11 +1,12 @@
-// npm run fuzz -- --cases N [--seed S] [--only models|images|artifacts|npy] [--case K] [--jobs J]
+// npm run fuzz -- --cases N [--seed S] [--only models|images|artifacts|npy] [--case K [--save dir]] [--jobs J]
 //                 [--time-cap-ms T] [--max-rss-mb M] [--start I] [--json file]
 // Exit status: 0 when every case ended in success or a typed ToolkitError, 1 on any untyped error, hang,
 // memory blow-up or crash, 2 on bad usage.
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { KINDS, type Kind } from './cases.js';
+import { KINDS, makeCase, type Kind } from './cases.js';
 import { formatSummary, runFuzz } from './harness.js';
 
 function usage(msg: string): never {
@@ -33,6 +34,7 @@ try {
       'time-cap-ms': { type: 'string' },
       'max-rss-mb': { type: 'string' },
       json: { type: 'string' },
+      save: { type: 'string' },
     },
     strict: true,
   }).values;
@@ -55,6 +57,19 @@ const opts = {
   timeCapMs: intOption(args['time-cap-ms'], 'time-cap-ms', 30_000, 100),
   maxRssMb: intOption(args['max-rss-mb'], 'max-rss-mb', 1536, 64),
 };
+
+if (args.save) {
+  // Replay help: write each replayed case's mutated input, e.g. to run `npm run inspect -- <file>` on it.
+  if (!replay) usage('--save needs --case K');
+  mkdirSync(args.save, { recursive: true });
+  for (const index of replay) {
+    const c = await makeCase(opts.seed, index, opts.kinds);
+    if (!c.input) continue;
+    const file = path.join(args.save, `case-${index}-${c.input.name}`);
+    writeFileSync(file, c.input.bytes);
+    process.stdout.write(`wrote ${file}\n`);
+  }
+}
 
 const tty = process.stderr.isTTY;
 const summary = await runFuzz({
