@@ -37,6 +37,8 @@ export interface FuzzOptions {
   readonly timeCapMs: number;
   readonly maxRssMb: number;
   readonly onCase?: (record: CaseRecord, done: number, total: number) => void;
+  /** Stop early (Ctrl-C on a long run): cases running are dropped, the summary covers those finished. */
+  readonly signal?: AbortSignal;
 }
 
 export interface CaseRecord {
@@ -60,6 +62,8 @@ export interface CaseRecord {
 
 export interface FuzzSummary {
   readonly total: number;
+  /** True when stopped through `signal` before every case ran. */
+  readonly interrupted: boolean;
   readonly elapsedMs: number;
   readonly byOutcome: Record<Outcome, number>;
   /** 'kind outcome code' -> count (typed codes and untyped error classes). */
@@ -125,6 +129,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzSummary> {
       }
       resolve({
         total: records.length,
+        interrupted: records.length < total,
         elapsedMs: performance.now() - started,
         byOutcome,
         byCode: new Map([...byCode.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1))),
@@ -243,7 +248,8 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzSummary> {
       }
     }, SAMPLE_MS);
 
-    if (total === 0) return finish();
+    opts.signal?.addEventListener('abort', finish, { once: true });
+    if (total === 0 || opts.signal?.aborted) return finish();
     for (let k = 0; k < Math.min(opts.jobs, total); k++) {
       const slot: Slot = { child: null, ready: false, current: null, dispatchedAt: 0, killedFor: null, peakSample: 0, stderrTail: '' };
       slots.push(slot);
@@ -259,7 +265,7 @@ export function mb(bytes: number): string {
 /** The report printed by `npm run fuzz`: counts per outcome and code, failures, slowest cases, peak RSS. */
 export function formatSummary(s: FuzzSummary, opts: Pick<FuzzOptions, 'seed' | 'kinds' | 'timeCapMs' | 'maxRssMb'>): string {
   const lines = [
-    `fuzz: ${s.total} cases, seed ${opts.seed}, ${(s.elapsedMs / 1000).toFixed(1)} s (${(s.total / (s.elapsedMs / 1000)).toFixed(1)} cases/s); caps ${opts.timeCapMs} ms, ${opts.maxRssMb} MB RSS`,
+    `fuzz: ${s.total} cases${s.interrupted ? ' (interrupted)' : ''}, seed ${opts.seed}, ${(s.elapsedMs / 1000).toFixed(1)} s (${(s.total / (s.elapsedMs / 1000)).toFixed(1)} cases/s); caps ${opts.timeCapMs} ms, ${opts.maxRssMb} MB RSS`,
     `outcomes: ${Object.entries(s.byOutcome).map(([k, v]) => `${k} ${v}`).join(', ')}`,
     'per kind, outcome and code:',
     ...[...s.byCode.entries()].map(([k, v]) => `  ${String(v).padStart(6)}  ${k}`),

@@ -72,8 +72,12 @@ if (args.save) {
 }
 
 const tty = process.stderr.isTTY;
+// SIGINT / SIGTERM end a long run early with the summary of the cases finished so far.
+const stop = new AbortController();
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => stop.abort());
 const summary = await runFuzz({
   ...opts,
+  signal: stop.signal,
   onCase: (r, done, total) => {
     if (replay) {
       process.stdout.write(`case ${r.index} [${r.kind}] ${r.description}\n  -> ${r.outcome}${r.code ? ` ${r.code}` : ''} in ${r.ms.toFixed(0)} ms wall, ${r.cpuMs.toFixed(0)} ms CPU${r.phases ? ` (${r.phases})` : ''}, RSS ${(r.rssBytes / 2 ** 20).toFixed(0)} MB\n`);
