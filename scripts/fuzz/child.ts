@@ -50,6 +50,8 @@ process.on('message', (req: ChildRequest) => {
     send({ type: 'done', index: req.index, ms: 0, cpuMs: 0, maxRssBytes: 0, result: { outcome: 'untyped', code: e.name, message: `harness: ${e.message}`, stackTop: stackTop(e), stack: e.stack } });
   });
 });
+// The harness went away (killed, crashed): never outlive it.
+process.on('disconnect', () => process.exit(0));
 // Errors that escape a case asynchronously (a rejected promise nobody awaited) are still the case's fault.
 process.on('unhandledRejection', (err) => {
   const e = err instanceof Error ? err : new Error(String(err));
