@@ -34,7 +34,10 @@ export interface FuzzOptions {
   /** First case index (default 0). */
   readonly start?: number;
   readonly jobs: number;
+  /** CPU time a case may use (its process, all threads) before it counts as a hang. */
   readonly timeCapMs: number;
+  /** Wall time backstop for a case that hangs without using CPU (blocked on I/O); default 10x timeCapMs. */
+  readonly wallCapMs?: number;
   readonly maxRssMb: number;
   readonly onCase?: (record: CaseRecord, done: number, total: number) => void;
   /** Stop early (Ctrl-C on a long run): cases running are dropped, the summary covers those finished. */
@@ -82,6 +85,20 @@ const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'child.ts'
 const SAMPLE_MS = 25;
 const READY_TIMEOUT_MS = 180_000;
 
+const TICKS_PER_SECOND = 100; // USER_HZ, 100 on every Linux kernel configuration in use
+
+/** CPU time of a process so far (user + system, all threads) in ms, from /proc; NaN when unavailable. */
+function cpuMsOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may contain spaces): state is field 3, utime 14, stime 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
+  } catch {
+    return NaN;
+  }
+}
+
 function rssOf(pid: number): number {
   try {
     const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -94,7 +111,7 @@ function rssOf(pid: number): number {
 interface Slot {
   child: ChildProcess | null;
   ready: boolean;
-  current: { index: number; kind: string; description: string; startedAt: number } | null;
+  current: { index: number; kind: string; description: string; startedAt: number; cpuAtStart: number } | null;
   dispatchedAt: number;
   killedFor: 'hang' | 'over-memory' | null;
   peakSample: number;
@@ -107,6 +124,9 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzSummary> {
   const queue = opts.only ? [...opts.only] : Array.from({ length: opts.cases }, (_, k) => start + k);
   const total = queue.length;
   const capBytes = opts.maxRssMb * 1024 * 1024;
+  // On a shared machine wall time mostly measures the neighbours: a hang is judged by the case's own CPU
+  // time, with a wall-clock backstop for a case blocked without computing.
+  const wallCap = opts.wallCapMs ?? 10 * opts.timeCapMs;
   const records: CaseRecord[] = [];
   const strays: string[] = [];
   let peak = 0;
@@ -152,7 +172,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzSummary> {
       if (finished || !slot.ready || slot.current) return;
       const index = queue.shift();
       if (index === undefined) return;
-      slot.current = { index, kind: '?', description: '(generating)', startedAt: performance.now() };
+      slot.current = { index, kind: '?', description: '(generating)', startedAt: performance.now(), cpuAtStart: cpuMsOf(slot.child!.pid!) };
       slot.dispatchedAt = performance.now();
       slot.peakSample = 0;
       const req: ChildRequest = { seed: opts.seed, index, kinds: opts.kinds };
@@ -180,7 +200,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzSummary> {
           slot.ready = true;
           dispatch(slot);
         } else if (msg.type === 'start') {
-          slot.current = { index: msg.index, kind: msg.kind, description: msg.description, startedAt: performance.now() };
+          slot.current = { index: msg.index, kind: msg.kind, description: msg.description, startedAt: performance.now(), cpuAtStart: cpuMsOf(child.pid!) };
         } else if (msg.type === 'stray') {
           strays.push(`case ${slot.current?.index ?? '?'}: ${msg.code}: ${msg.message} (${msg.stackTop})`);
         } else if (msg.type === 'done') {
@@ -216,7 +236,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzSummary> {
           const ms = performance.now() - cur.startedAt;
           const base = { index: cur.index, kind: cur.kind, description: cur.description, ms, cpuMs: NaN, rssBytes: slot.peakSample };
           const v8oom = /heap out of memory|Array buffer allocation failed/i.test(slot.stderrTail);
-          if (slot.killedFor === 'hang') record({ ...base, outcome: 'hang', message: `still running after ${opts.timeCapMs} ms` });
+          if (slot.killedFor === 'hang') record({ ...base, outcome: 'hang', message: `over ${opts.timeCapMs} ms of CPU time or ${wallCap} ms of wall time` });
           else if (slot.killedFor === 'over-memory' || v8oom) record({ ...base, outcome: 'over-memory', message: v8oom ? 'V8 fatal out of memory' : `RSS over ${opts.maxRssMb} MB` });
           else record({ ...base, outcome: 'crash', message: `process exited (${signal ?? `code ${code}`}): ${slot.stderrTail.trim().split('\n').slice(-3).join(' | ')}` });
         }
@@ -241,7 +261,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzSummary> {
         if (rss > capBytes) {
           slot.killedFor = 'over-memory';
           child.kill('SIGKILL');
-        } else if (now - slot.current.startedAt > opts.timeCapMs) {
+        } else if (cpuMsOf(child.pid) - slot.current.cpuAtStart > opts.timeCapMs || now - slot.current.startedAt > wallCap) {
           slot.killedFor = 'hang';
           child.kill('SIGKILL');
         }
@@ -265,7 +285,7 @@ export function mb(bytes: number): string {
 /** The report printed by `npm run fuzz`: counts per outcome and code, failures, slowest cases, peak RSS. */
 export function formatSummary(s: FuzzSummary, opts: Pick<FuzzOptions, 'seed' | 'kinds' | 'timeCapMs' | 'maxRssMb'>): string {
   const lines = [
-    `fuzz: ${s.total} cases${s.interrupted ? ' (interrupted)' : ''}, seed ${opts.seed}, ${(s.elapsedMs / 1000).toFixed(1)} s (${(s.total / (s.elapsedMs / 1000)).toFixed(1)} cases/s); caps ${opts.timeCapMs} ms, ${opts.maxRssMb} MB RSS`,
+    `fuzz: ${s.total} cases${s.interrupted ? ' (interrupted)' : ''}, seed ${opts.seed}, ${(s.elapsedMs / 1000).toFixed(1)} s (${(s.total / (s.elapsedMs / 1000)).toFixed(1)} cases/s); caps ${opts.timeCapMs} ms CPU, ${opts.maxRssMb} MB RSS`,
     `outcomes: ${Object.entries(s.byOutcome).map(([k, v]) => `${k} ${v}`).join(', ')}`,
     'per kind, outcome and code:',
     ...[...s.byCode.entries()].map(([k, v]) => `  ${String(v).padStart(6)}  ${k}`),

@@ -1,5 +1,5 @@
 // npm run fuzz -- --cases N [--seed S] [--only models|images|artifacts|npy] [--case K [--save dir]] [--jobs J]
-//                 [--time-cap-ms T] [--max-rss-mb M] [--start I] [--json file]
+//                 [--time-cap-ms T] [--wall-cap-ms W] [--max-rss-mb M] [--start I] [--json file]
 // Exit status: 0 when every case ended in success or a typed ToolkitError, 1 on any untyped error, hang,
 // memory blow-up or crash, 2 on bad usage.
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -10,7 +10,7 @@ import { KINDS, makeCase, type Kind } from './cases.js';
 import { formatSummary, runFuzz } from './harness.js';
 
 function usage(msg: string): never {
-  process.stderr.write(`fuzz: ${msg}\nusage: npm run fuzz -- --cases N [--seed S] [--only ${KINDS.join('|')}] [--case K] [--jobs J] [--time-cap-ms T] [--max-rss-mb M]\n`);
+  process.stderr.write(`fuzz: ${msg}\nusage: npm run fuzz -- --cases N [--seed S] [--only ${KINDS.join('|')}] [--case K] [--jobs J] [--time-cap-ms T] [--wall-cap-ms W] [--max-rss-mb M]\n`);
   process.exit(2);
 }
 
@@ -32,6 +32,7 @@ try {
       start: { type: 'string' },
       jobs: { type: 'string' },
       'time-cap-ms': { type: 'string' },
+      'wall-cap-ms': { type: 'string' },
       'max-rss-mb': { type: 'string' },
       json: { type: 'string' },
       save: { type: 'string' },
@@ -54,7 +55,8 @@ const opts = {
   only: replay,
   start: intOption(args.start, 'start', 0),
   jobs: intOption(args.jobs, 'jobs', Math.max(1, Math.min(2, os.availableParallelism())), 1),
-  timeCapMs: intOption(args['time-cap-ms'], 'time-cap-ms', 30_000, 100),
+  timeCapMs: intOption(args['time-cap-ms'], 'time-cap-ms', 10_000, 100),
+  wallCapMs: args['wall-cap-ms'] === undefined ? undefined : intOption(args['wall-cap-ms'], 'wall-cap-ms', 0, 100),
   maxRssMb: intOption(args['max-rss-mb'], 'max-rss-mb', 1536, 64),
 };
 
