@@ -2,7 +2,7 @@
 // runs it and reports the outcome. Says 'start' before running so a case that hangs or is killed for
 // memory is still known by its description.
 import { ToolkitError } from '../../src/errors.js';
-import { makeCase, phases, warmUp, type Kind } from './cases.js';
+import { cpuNowMs, makeCase, phases, warmUp, type Kind } from './cases.js';
 import type { CaseResult, ChildRequest, ChildMessage } from './protocol.js';
 
 function send(msg: ChildMessage): void {
@@ -37,10 +37,10 @@ async function handle(req: ChildRequest): Promise<void> {
   // CPU time (all threads: libvips' too) measures the work itself; wall time also counts waiting for a busy machine.
   const used = process.cpuUsage(cpu);
   const cpuMs = (used.user + used.system) / 1000;
-  const marks = [...phases, { name: 'end', at: performance.now() }];
-  const phaseText = marks.slice(0, -1).map((p, k) => `${p.name} ${(marks[k + 1]!.at - p.at).toFixed(0)}`).join(', ');
+  const marks = [...phases, { name: 'end', at: cpuNowMs() }];
+  const phaseCpuMs = Object.fromEntries(marks.slice(0, -1).map((p, k) => [p.name, marks[k + 1]!.at - p.at]));
   // maxRSS is the process's high-water mark (KiB): the parent compares it with the cap after each case.
-  send({ type: 'done', index: req.index, ms, cpuMs, phases: phaseText, maxRssBytes: process.resourceUsage().maxRSS * 1024, result });
+  send({ type: 'done', index: req.index, ms, cpuMs, phaseCpuMs, maxRssBytes: process.resourceUsage().maxRSS * 1024, result });
 }
 
 process.on('message', (req: ChildRequest) => {

@@ -58,8 +58,8 @@ export interface CaseRecord {
   readonly ms: number;
   /** CPU time of the run: the work the input caused, independent of how busy the machine is. */
   readonly cpuMs: number;
-  /** Where the time went, e.g. 'read 30, emit 80, preprocess 2, reference 400' (ms). */
-  readonly phases?: string;
+  /** Where the CPU time went (model cases): { read: 30, emit: 80, preprocess: 2, reference: 400 } (ms). */
+  readonly phaseCpuMs?: Readonly<Record<string, number>>;
   readonly rssBytes: number;
 }
 
@@ -76,6 +76,8 @@ export interface FuzzSummary {
   readonly slowest: CaseRecord[];
   /** Finished cases over 1 s of CPU time. */
   readonly overOneSecond: number;
+  /** The largest CPU time of each phase of the model cases (read, emit, preprocess, reference), with its case. */
+  readonly slowestPhases: Record<string, { cpuMs: number; index: number }>;
   readonly peakRssBytes: number;
   /** Errors that escaped a case asynchronously (unhandled rejections), with the case running at the time. */
   readonly strays: string[];
@@ -156,6 +158,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzSummary> {
         failures: records.filter((r) => FAILURES.includes(r.outcome)).sort((a, b) => a.index - b.index),
         slowest: records.filter((r) => r.outcome === 'ok' || r.outcome === 'typed').sort((a, b) => b.cpuMs - a.cpuMs).slice(0, 5),
         overOneSecond: records.filter((r) => r.cpuMs > 1000).length,
+        slowestPhases: slowestPhases(records),
         peakRssBytes: peak,
         strays,
       });
@@ -207,7 +210,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzSummary> {
           const cur = slot.current!;
           slot.current = null;
           const rss = Math.max(msg.maxRssBytes, slot.peakSample);
-          const base = { index: msg.index, kind: cur.kind, description: cur.description, ms: msg.ms, cpuMs: msg.cpuMs, phases: msg.phases, rssBytes: rss };
+          const base = { index: msg.index, kind: cur.kind, description: cur.description, ms: msg.ms, cpuMs: msg.cpuMs, phaseCpuMs: msg.phaseCpuMs, rssBytes: rss };
           if (rss > capBytes) {
             // Finished, but went over the cap on the way: a blow-up all the same. Replace the child.
             record({ ...base, outcome: 'over-memory', message: `peak RSS ${mb(rss)} > cap ${opts.maxRssMb} MB` });
@@ -278,6 +281,20 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzSummary> {
   });
 }
 
+function slowestPhases(records: readonly CaseRecord[]): Record<string, { cpuMs: number; index: number }> {
+  const out: Record<string, { cpuMs: number; index: number }> = {};
+  for (const r of records) {
+    for (const [name, cpuMs] of Object.entries(r.phaseCpuMs ?? {})) {
+      if (!(name in out) || cpuMs > out[name]!.cpuMs) out[name] = { cpuMs, index: r.index };
+    }
+  }
+  return out;
+}
+
+export function phaseText(phases: Readonly<Record<string, number>> | undefined): string {
+  return Object.entries(phases ?? {}).map(([name, ms]) => `${name} ${ms.toFixed(0)}`).join(', ');
+}
+
 export function mb(bytes: number): string {
   return `${(bytes / (1024 * 1024)).toFixed(0)} MB`;
 }
@@ -292,7 +309,8 @@ export function formatSummary(s: FuzzSummary, opts: Pick<FuzzOptions, 'seed' | '
     `peak RSS of a case process: ${mb(s.peakRssBytes)}`,
     `cases over 1 s of CPU time: ${s.overOneSecond}`,
     `slowest cases by CPU time (replay: npm run fuzz -- --seed ${opts.seed} --only ${opts.kinds.join(',')} --case K):`,
-    ...s.slowest.map((r) => `  ${r.cpuMs.toFixed(0).padStart(6)} ms CPU (${r.ms.toFixed(0)} ms wall)  case ${r.index} [${r.kind}] ${r.description} -> ${r.outcome}${r.code ? ` ${r.code}` : ''}${r.phases ? ` (${r.phases})` : ''}`),
+    ...s.slowest.map((r) => `  ${r.cpuMs.toFixed(0).padStart(6)} ms CPU (${r.ms.toFixed(0)} ms wall)  case ${r.index} [${r.kind}] ${r.description} -> ${r.outcome}${r.code ? ` ${r.code}` : ''}${r.phaseCpuMs ? ` (CPU ms: ${phaseText(r.phaseCpuMs)})` : ''}`),
+    `largest CPU time per phase of a model case: ${Object.entries(s.slowestPhases).map(([name, p]) => `${name} ${p.cpuMs.toFixed(0)} ms (case ${p.index})`).join(', ') || 'none'}`,
   ];
   if (s.strays.length) lines.push(`unhandled rejections: ${s.strays.length}`, ...s.strays.slice(0, 20).map((x) => `  ${x}`));
   if (s.failures.length) {

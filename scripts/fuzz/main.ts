@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { KINDS, makeCase, type Kind } from './cases.js';
-import { formatSummary, runFuzz } from './harness.js';
+import { formatSummary, phaseText, runFuzz } from './harness.js';
 
 function usage(msg: string): never {
   process.stderr.write(`fuzz: ${msg}\nusage: npm run fuzz -- --cases N [--seed S] [--only ${KINDS.join('|')}] [--case K] [--jobs J] [--time-cap-ms T] [--wall-cap-ms W] [--max-rss-mb M]\n`);
@@ -82,7 +82,7 @@ const summary = await runFuzz({
   signal: stop.signal,
   onCase: (r, done, total) => {
     if (replay) {
-      process.stdout.write(`case ${r.index} [${r.kind}] ${r.description}\n  -> ${r.outcome}${r.code ? ` ${r.code}` : ''} in ${r.ms.toFixed(0)} ms wall, ${r.cpuMs.toFixed(0)} ms CPU${r.phases ? ` (${r.phases})` : ''}, RSS ${(r.rssBytes / 2 ** 20).toFixed(0)} MB\n`);
+      process.stdout.write(`case ${r.index} [${r.kind}] ${r.description}\n  -> ${r.outcome}${r.code ? ` ${r.code}` : ''} in ${r.ms.toFixed(0)} ms wall, ${r.cpuMs.toFixed(0)} ms CPU${r.phaseCpuMs ? ` (CPU ms: ${phaseText(r.phaseCpuMs)})` : ''}, RSS ${(r.rssBytes / 2 ** 20).toFixed(0)} MB\n`);
       if (r.message) process.stdout.write(`  ${r.message}\n`);
       if (r.stack) process.stdout.write(`${r.stack}\n`);
     } else if (tty && (done % 10 === 0 || done === total)) {

@@ -13,5 +13,5 @@ export interface ChildRequest {
 export type ChildMessage =
   | { type: 'ready' }
   | { type: 'start'; index: number; kind: string; description: string }
-  | { type: 'done'; index: number; ms: number; cpuMs: number; phases?: string; maxRssBytes: number; result: CaseResult }
+  | { type: 'done'; index: number; ms: number; cpuMs: number; phaseCpuMs?: Record<string, number>; maxRssBytes: number; result: CaseResult }
   | { type: 'stray'; code: string; message: string; stackTop: string };
