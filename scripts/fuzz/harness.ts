@@ -309,7 +309,7 @@ export function formatSummary(s: FuzzSummary, opts: Pick<FuzzOptions, 'seed' | '
     `peak RSS of a case process: ${mb(s.peakRssBytes)}`,
     `cases over 1 s of CPU time: ${s.overOneSecond}`,
     `slowest cases by CPU time (replay: npm run fuzz -- --seed ${opts.seed} --only ${opts.kinds.join(',')} --case K):`,
-    ...s.slowest.map((r) => `  ${r.cpuMs.toFixed(0).padStart(6)} ms CPU (${r.ms.toFixed(0)} ms wall)  case ${r.index} [${r.kind}] ${r.description} -> ${r.outcome}${r.code ? ` ${r.code}` : ''}${r.phaseCpuMs ? ` (CPU ms: ${phaseText(r.phaseCpuMs)})` : ''}`),
+    ...s.slowest.map((r) => `  ${r.cpuMs.toFixed(0).padStart(6)} ms CPU (${r.ms.toFixed(0)} ms wall)  case ${r.index} [${r.kind}] ${r.description} -> ${r.outcome}${r.code ? ` ${r.code}` : ''}${phaseText(r.phaseCpuMs) ? ` (CPU ms: ${phaseText(r.phaseCpuMs)})` : ''}`),
     `largest CPU time per phase of a model case: ${Object.entries(s.slowestPhases).map(([name, p]) => `${name} ${p.cpuMs.toFixed(0)} ms (case ${p.index})`).join(', ') || 'none'}`,
   ];
   if (s.strays.length) lines.push(`unhandled rejections: ${s.strays.length}`, ...s.strays.slice(0, 20).map((x) => `  ${x}`));

@@ -82,7 +82,7 @@ const summary = await runFuzz({
   signal: stop.signal,
   onCase: (r, done, total) => {
     if (replay) {
-      process.stdout.write(`case ${r.index} [${r.kind}] ${r.description}\n  -> ${r.outcome}${r.code ? ` ${r.code}` : ''} in ${r.ms.toFixed(0)} ms wall, ${r.cpuMs.toFixed(0)} ms CPU${r.phaseCpuMs ? ` (CPU ms: ${phaseText(r.phaseCpuMs)})` : ''}, RSS ${(r.rssBytes / 2 ** 20).toFixed(0)} MB\n`);
+      process.stdout.write(`case ${r.index} [${r.kind}] ${r.description}\n  -> ${r.outcome}${r.code ? ` ${r.code}` : ''} in ${r.ms.toFixed(0)} ms wall, ${r.cpuMs.toFixed(0)} ms CPU${phaseText(r.phaseCpuMs) ? ` (CPU ms: ${phaseText(r.phaseCpuMs)})` : ''}, RSS ${(r.rssBytes / 2 ** 20).toFixed(0)} MB\n`);
       if (r.message) process.stdout.write(`  ${r.message}\n`);
       if (r.stack) process.stdout.write(`${r.stack}\n`);
     } else if (tty && (done % 10 === 0 || done === total)) {
