@@ -278,6 +278,21 @@ describe('corrupt input gives typed errors naming what and where', () => {
     expect(e.message).toBe('u.tflite: operator #3 LOGISTIC is not supported');
   });
 
+  it('an operator with more operands than its kernel takes is refused, not read with the extras ignored', () => {
+    // A corrupt inputs length makes the vector run on into the next bytes (found by npm run fuzz).
+    const relu = graphs.short_range.ops.find((o) => o.type === 'RELU')!;
+    const bytes = original();
+    const bb = new flatbuffers.ByteBuffer(bytes);
+    const op = Model.getRootAsModel(bb).subgraphs(0)!.operators(relu.index)!;
+    const inputsLength = bb.__vector(op.bb_pos + bb.__offset(op.bb_pos, 6)) - 4;
+    expect(bb.readInt32(inputsLength)).toBe(1);
+    new DataView(bytes.buffer).setInt32(inputsLength, 2, true);
+    const e = thrown(() => readTflite(bytes, 'arity.tflite')) as TfliteFormatError;
+    expect(e).toBeInstanceOf(TfliteFormatError);
+    expect(e.code).toBe('TFLITE_OPERATOR');
+    expect(e.message).toBe(`arity.tflite: operator #${relu.index} RELU has 2 inputs, expected 1`);
+  });
+
   it('a depthwise filter that is not [1,KH,KW,C*M] is refused (emitters rely on it)', () => {
     const g = graphs.short_range;
     const dw = g.ops.find((o) => o.type === 'DEPTHWISE_CONV_2D')!;

@@ -56,6 +56,22 @@ const ACTIVATIONS: Partial<Record<ActivationFunctionType, Activation>> = {
   [ActivationFunctionType.TANH]: 'TANH',
 };
 
+/** Operand counts TFLite's kernels accept (their Prepare checks NumInputs): [min, max]. More is not ignored. */
+const ARITY: Partial<Record<BuiltinOperator, readonly [number, number]>> = {
+  [BuiltinOperator.DEQUANTIZE]: [1, 1],
+  [BuiltinOperator.DENSIFY]: [1, 1],
+  [BuiltinOperator.CONV_2D]: [2, 3],
+  [BuiltinOperator.DEPTHWISE_CONV_2D]: [2, 3],
+  [BuiltinOperator.ADD]: [2, 2],
+  [BuiltinOperator.RELU]: [1, 1],
+  [BuiltinOperator.PAD]: [2, 2],
+  [BuiltinOperator.MAX_POOL_2D]: [1, 1],
+  [BuiltinOperator.RESHAPE]: [1, 2],
+  [BuiltinOperator.CONCATENATION]: [1, Infinity],
+  [BuiltinOperator.RESIZE_BILINEAR]: [2, 2],
+  [BuiltinOperator.DEPTH_TO_SPACE]: [1, 1],
+};
+
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** Reader-side facts about a tensor that the IR does not carry. */
@@ -256,6 +272,11 @@ function readVerified(input: Uint8Array, file: string): Graph {
     const rawInputs = intArray(op.inputsArray());
     const outputs = intArray(op.outputsArray());
     if (outputs.length !== 1) fail('TFLITE_OPERATOR', `${desc} has ${outputs.length} outputs, expected 1`);
+    // Extra operands would otherwise be silently ignored (e.g. a corrupt inputs length reading past the vector).
+    const arity = ARITY[code as BuiltinOperator];
+    if (arity && (rawInputs.length < arity[0] || rawInputs.length > arity[1])) {
+      fail('TFLITE_OPERATOR', `${desc} has ${rawInputs.length} inputs, expected ${arity[0] === arity[1] ? arity[0] : arity[1] === Infinity ? `at least ${arity[0]}` : `${arity[0]} to ${arity[1]}`}`);
+    }
     outputs.forEach((o) => tensorRef(desc, 'output', o));
     const out = tensors[outputs[0]!]!;
     const outExtra = extras[outputs[0]!]!;
