@@ -240,7 +240,7 @@ async function runTfjsModelJson(bytes: Uint8Array, preset: string): Promise<void
   await withFile(path.join(root, preset, 'tfjs', 'model.json'), bytes, async () => {
     // verifyArtifacts: false, or the checksum would refuse every mutation before tfjs sees it.
     const source = await loadModelSource(getPreset(preset), { artifactsRoot: root, verifyArtifacts: false });
-    const backend = await (await getBackendFactory('tfjs-cpu')).load(source);
+    const backend = await (await getBackendFactory('tfjs-wasm')).load(source);
     try {
       const [, h, w, c] = imageInput(source.graph).shape as [number, number, number, number];
       await backend.run({ data: new Float32Array(h * w * c), shape: [1, h, w, c] });
@@ -321,7 +321,7 @@ export async function makeCase(seed: number, index: number, kinds: readonly Kind
         return { index, kind, description: `manifest.json (verify ${preset}): ${m.description}`, input: { name: 'manifest.json', bytes: m.bytes }, run: () => runManifest(m.bytes, preset) };
       }
       const m = mutateJson(readFileSync(path.join(root, preset, 'tfjs', 'model.json'), 'utf8'), rng);
-      return { index, kind, description: `${preset}/tfjs/model.json (tfjs-cpu load + run): ${m.description}`, input: { name: 'model.json', bytes: m.bytes }, run: () => runTfjsModelJson(m.bytes, preset) };
+      return { index, kind, description: `${preset}/tfjs/model.json (tfjs-wasm load + run): ${m.description}`, input: { name: 'model.json', bytes: m.bytes }, run: () => runTfjsModelJson(m.bytes, preset) };
     }
     case 'npy': {
       const { decodeNpy } = await import('../../src/npy.js');

@@ -168,8 +168,10 @@ function verifiedHandler(source: ModelSource, runtime: BackendName): ReturnType<
 
 /** Shape dims from a TF signature entry ({ tensorShape: { dim: [{ size: '-1' }, ...] } }), when present. */
 function signatureDims(entry: unknown): ReportedDim[] | undefined {
-  const dims = (entry as { tensorShape?: { dim?: { size?: string | number }[] } } | undefined)?.tensorShape?.dim;
-  return Array.isArray(dims) ? dims.map((d) => (d.size === undefined ? null : Number(d.size))) : undefined;
+  const dims = (entry as { tensorShape?: { dim?: unknown[] } } | undefined)?.tensorShape?.dim;
+  // A hostile model.json may hold anything here: a dim that is not { size } counts as unknown.
+  const size = (d: unknown) => (d !== null && typeof d === 'object' ? (d as { size?: unknown }).size : undefined);
+  return Array.isArray(dims) ? dims.map((d) => (size(d) === undefined ? null : Number(size(d)))) : undefined;
 }
 
 /** Before the first run: the graph model's input and output names, and their shapes where it declares them. */
