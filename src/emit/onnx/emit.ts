@@ -5,7 +5,8 @@
 import { detectorOutputs, imageInput, type Graph, type Op } from '../../ir/graph.js';
 import type { Preset } from '../../presets/types.js';
 import { OnnxEmitError, OnnxGraphBuilder } from './builder.js';
-import { lowerOp, type PadFold } from './lowerings.js';
+import { lowerOp, ONNX_FAST_PATH, type OnnxLoweringOptions, type PadFold } from './lowerings.js';
+import { planChannelWidths } from './widths.js';
 import { encodeModel, OnnxDataType, type DimProto, type ModelProto, type ValueInfoProto } from './proto.js';
 
 export const ONNX_OPSET = 17;
@@ -17,6 +18,8 @@ export const BATCH_DIM_PARAM = 'N';
 
 export interface OnnxEmitMeta {
   toolkitVersion: string;
+  /** Speed choices; the committed artifacts use ONNX_FAST_PATH (the bench compares others). */
+  lowering?: Partial<OnnxLoweringOptions>;
 }
 
 /**
@@ -73,6 +76,7 @@ export interface OnnxModelOptions {
   /** Graph outputs in order: IR tensor index and public name; each keeps TFLite's shape and element order. */
   readonly outputs: readonly { readonly index: number; readonly name: string }[];
   readonly metadata: readonly { key: string; value: string }[];
+  readonly lowering?: Partial<OnnxLoweringOptions>;
 }
 
 /**
@@ -91,7 +95,9 @@ export function buildOnnxModelFor(graph: Graph, opts: OnnxModelOptions): ModelPr
 
   const padFolds = findPadFolds(graph);
   const folded = new Set([...padFolds.values()].map((f) => f.padOp));
-  const ctx = { b, padFolds };
+  const options: OnnxLoweringOptions = { ...ONNX_FAST_PATH, ...opts.lowering };
+  b.widths = planChannelWidths(graph, options.channelAlign);
+  const ctx = { b, padFolds, options };
   for (const op of graph.ops) {
     if (!folded.has(op.index)) lowerOp(op, ctx);
   }
@@ -127,6 +133,7 @@ export function buildOnnxModel(graph: Graph, preset: Preset, meta: OnnxEmitMeta)
       { index: classificators.index, name: ONNX_OUTPUT_NAMES.classificators },
     ],
     metadata: metadataProps(graph, preset, meta),
+    lowering: meta.lowering,
   });
 }
 
