@@ -18,6 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs-core';
 import ort from 'onnxruntime-node';
 import { getBackendFactory, type Backend, type BackendName } from '../src/backends/index.js';
 import { ORT_NODE_DEFAULTS, ortNodeSessionOptions } from '../src/backends/onnxruntime-node.js';
@@ -342,7 +343,11 @@ async function benchPreset(preset: Preset, tmp: string): Promise<PresetReport> {
   for (const c of fast) {
     if (c.key.startsWith('ort-ours') || c.key === 'tflite' || c.key === 'tfjs-wasm') paced.set(c.key, await pacedCpu(c, CFG.frames));
   }
-  if (preset.name === 'short_range') await writeProfile(ours, preset, tmp);
+  if (preset.name === 'short_range') {
+    await writeProfile(ours, preset, tmp);
+    const tfjsWasm = contenders.find((c) => c.key === 'tfjs-wasm');
+    if (tfjsWasm) tfjsProfile = await profileTfjs(tfjsWasm, latency.get('tfjs-wasm')!);
+  }
   for (const c of contenders) await c.dispose();
 
   const tflite = latency.get('tflite')?.median ?? null;
@@ -389,7 +394,7 @@ async function benchPreset(preset: Preset, tmp: string): Promise<PresetReport> {
 }
 
 /** ORT's own profile of our short_range graph (enableProfiling): share of kernel time per op type. */
-let profileSummary: { file: string; kernelUsPerRun: number; runUsPerRun: number; nodes: number; byOp: Record<string, number> } | null = null;
+let profileSummary: { file: string; kernelUsPerRun: number; runUsPerRun: number; nodes: number; byOp: Record<string, number>; topNodesUs: Record<string, number> } | null = null;
 async function writeProfile(bytes: Uint8Array, preset: Preset, tmp: string): Promise<void> {
   const prefix = path.join(tmp, 'ort-profile');
   const session = await ort.InferenceSession.create(bytes, { ...ortNodeSessionOptions(), enableProfiling: true, profileFilePrefix: prefix });
@@ -404,16 +409,46 @@ async function writeProfile(bytes: Uint8Array, preset: Preset, tmp: string): Pro
   const events = JSON.parse(await readFile(file, 'utf8')) as { cat?: string; name: string; dur: number; args?: { op_name?: string } }[];
   const runs = events.filter((e) => e.name === 'model_run');
   const byOp: Record<string, number> = {};
-  const nodes = new Set<string>();
+  const byNode = new Map<string, number>();
   for (const e of events) {
     if (e.cat === 'Node' && e.name.endsWith('_kernel_time') && e.args?.op_name) {
       byOp[e.args.op_name] = (byOp[e.args.op_name] ?? 0) + e.dur;
-      nodes.add(e.name);
+      byNode.set(e.name, (byNode.get(e.name) ?? 0) + e.dur);
     }
   }
+  const nodes = byNode;
+  const topNodesUs = Object.fromEntries(
+    [...byNode].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([k, v]) => [`${k.replace(/_kernel_time$/, '')} (${events.find((e) => e.name === k)?.args?.op_name})`, round(v / runs.length, 1)]),
+  );
   const kernel = Object.values(byOp).reduce((a, b) => a + b, 0);
   for (const k of Object.keys(byOp)) byOp[k] = round((100 * byOp[k]!) / kernel, 1);
-  profileSummary = { file: path.basename(file), kernelUsPerRun: round(kernel / runs.length, 0), runUsPerRun: round(runs.reduce((a, e) => a + e.dur, 0) / runs.length, 0), nodes: nodes.size, byOp };
+  profileSummary = { file: path.basename(file), kernelUsPerRun: round(kernel / runs.length, 0), runUsPerRun: round(runs.reduce((a, e) => a + e.dur, 0) / runs.length, 0), nodes: nodes.size, byOp, topNodesUs };
+}
+
+/** tfjs-wasm per-kernel times (tf.profile) beside the whole call: how much is kernels, how much overhead. */
+let tfjsProfile: { runs: number; kernelSumMs: { median: number; min: number }; callMs: { median: number; min: number }; byKernelMs: Record<string, number>; kernels: number } | null = null;
+async function profileTfjs(c: Contender, plain: Stats): Promise<NonNullable<typeof tfjsProfile>> {
+  const runs = QUICK ? 20 : 60;
+  const sums: number[] = [];
+  const byKernel = new Map<string, number[]>();
+  let kernels = 0;
+  for (let r = 0; r < runs; r++) {
+    const info = await tf.profile(() => c.run(1).then(() => []));
+    const own = info.kernels.filter((k) => !k.name.endsWith('__op'));
+    kernels = own.length;
+    sums.push(own.reduce((a, k) => a + (k.kernelTimeMs as number), 0));
+    const per = new Map<string, number>();
+    for (const k of own) per.set(k.name, (per.get(k.name) ?? 0) + (k.kernelTimeMs as number));
+    for (const [k, v] of per) byKernel.set(k, [...(byKernel.get(k) ?? []), v]);
+  }
+  const s = stats(sums);
+  return {
+    runs,
+    kernelSumMs: { median: round(s.median), min: round(s.min) },
+    callMs: { median: round(plain.median), min: round(plain.min) },
+    byKernelMs: Object.fromEntries([...byKernel].map(([k, v]) => [k, round(stats(v).min)]).sort((a, b) => (b[1] as number) - (a[1] as number))),
+    kernels,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -460,7 +495,13 @@ function markdown(report: Record<string, unknown> & { presets: PresetReport[] },
   lines.push('');
   if (profileSummary) {
     lines.push(`## ORT profile of short_range (1 thread): ${profileSummary.nodes} nodes after ORT's rewrite, ${profileSummary.kernelUsPerRun} us of kernels per ${profileSummary.runUsPerRun} us run`, '');
-    lines.push(Object.entries(profileSummary.byOp).map(([k, v]) => `${k} ${v} %`).join(', '), '');
+    lines.push(`Share of kernel time: ${Object.entries(profileSummary.byOp).map(([k, v]) => `${k} ${v} %`).join(', ')}.`, '');
+    lines.push(`Slowest nodes (us per run): ${Object.entries(profileSummary.topNodesUs).map(([k, v]) => `${k} ${v}`).join(', ')}.`, '');
+  }
+  if (tfjsProfile) {
+    lines.push(`## tfjs-wasm profile of short_range (tf.profile, ${tfjsProfile.runs} runs, ${tfjsProfile.kernels} kernels per call)`, '');
+    lines.push(`Kernel time per call: median ${tfjsProfile.kernelSumMs.median} ms, fastest ${tfjsProfile.kernelSumMs.min} ms; the whole call (unprofiled): median ${tfjsProfile.callMs.median} ms, fastest ${tfjsProfile.callMs.min} ms.`);
+    lines.push(`Fastest time per kernel type (ms): ${Object.entries(tfjsProfile.byKernelMs).map(([k, v]) => `${k} ${v}`).join(', ')}.`, '');
   }
   if (detect) lines.push('## Detect overhead (scripts/bench-detect.ts)', '', `\`${detect.command}\` (exit ${detect.exitCode})`, '', '```', detect.output, '```', '');
   return `${lines.join('\n')}\n`;
@@ -521,6 +562,7 @@ try {
     peak,
     presets,
     ortProfile: profileSummary,
+    tfjsProfile,
     detectOverhead: detect,
     targets: [] as ReturnType<typeof targets>,
   };
