@@ -23,7 +23,7 @@ import ort from 'onnxruntime-node';
 import { getBackendFactory, type Backend, type BackendName } from '../src/backends/index.js';
 import { ORT_NODE_DEFAULTS, ortNodeSessionOptions } from '../src/backends/onnxruntime-node.js';
 import { convertPreset } from '../src/convert/convert.js';
-import { buildOnnxModel } from '../src/emit/onnx/emit.js';
+import { buildOnnxModel, withFixedBatch } from '../src/emit/onnx/emit.js';
 import { ONNX_FAST_PATH } from '../src/emit/onnx/lowerings.js';
 import { encodeModel } from '../src/emit/onnx/proto.js';
 import { REPO_ROOT } from '../src/fixtures.js';
@@ -108,7 +108,7 @@ interface Contender {
   readonly label: string;
   /** Intra-op threads used for inference (null: not configurable / single-threaded runtime). */
   readonly threads: number | null;
-  /** true for the slow runtimes that only get batch-1 latency in --quick. */
+  /** true for the slow runtimes (plain-JS kernels): batch-1 latency only, a few runs. */
   readonly slow?: boolean;
   rssDeltaMB: number;
   run(n: number): Promise<void>;
@@ -132,8 +132,10 @@ async function withRss<T>(make: () => Promise<T>): Promise<{ value: T; rssDeltaM
 }
 
 /** An onnxruntime-node session on raw bytes; `nchw` for torch's graph (input [N,3,H,W]). */
-async function ortContender(key: string, label: string, bytes: Uint8Array, preset: Preset, options: Record<string, unknown>, threads: number | null, nchw = false): Promise<Contender> {
-  const { value: session, rssDeltaMB } = await withRss(() => ort.InferenceSession.create(bytes, options));
+async function ortContender(key: string, label: string, bytes: Uint8Array, preset: Preset, options: Record<string, unknown>, threads: number | null, nchw = false, batchOne?: Uint8Array): Promise<Contender> {
+  const { value: [session, one], rssDeltaMB } = await withRss(() =>
+    Promise.all([ort.InferenceSession.create(bytes, options), batchOne ? ort.InferenceSession.create(batchOne, options) : null]),
+  );
   const { inputHeight: h, inputWidth: w } = preset;
   const feeds = new Map<number, ort.Tensor>();
   const input = session.inputNames[0]!;
@@ -145,10 +147,13 @@ async function ortContender(key: string, label: string, bytes: Uint8Array, prese
     async run(n) {
       let t = feeds.get(n);
       if (!t) feeds.set(n, (t = new ort.Tensor('float32', randomInput(n, h, w), nchw ? [n, 3, h, w] : [n, h, w, 3])));
-      const out = await session.run({ [input]: t });
+      const out = await (n === 1 && one ? one : session).run({ [input]: t });
       for (const v of Object.values(out)) v.dispose();
     },
-    dispose: () => session.release(),
+    async dispose() {
+      await session.release();
+      await one?.release();
+    },
   };
 }
 
@@ -265,15 +270,6 @@ interface PresetReport {
   }[];
 }
 
-/** A model with the batch fixed to `n` in its declared input/output shapes (ORT then plans static shapes). */
-function fixedBatchOnnx(model: ReturnType<typeof buildOnnxModel>, n: number): Uint8Array {
-  const fix = (v: (typeof model.graph.input)[number]) => ({
-    ...v,
-    type: { tensor_type: { ...v.type.tensor_type, shape: { dim: v.type.tensor_type.shape.dim.map((d, i) => (i === 0 ? { dim_value: n } : d)) } } },
-  });
-  return encodeModel({ ...model, graph: { ...model.graph, input: model.graph.input.map(fix), output: model.graph.output.map(fix) } });
-}
-
 async function benchPreset(preset: Preset, tmp: string): Promise<PresetReport> {
   log(`\n== ${preset.name} ==`);
   const source = await loadModelSource(preset);
@@ -299,7 +295,8 @@ async function benchPreset(preset: Preset, tmp: string): Promise<PresetReport> {
   // The official TFLite runtime on the original file: WebAssembly, XNNPACK delegate, 1 thread.
   add(await backendContender('tflite', 'TFLite runtime (wasm, XNNPACK, 1 thread) on the .tflite', preset, 1), 'tflite');
   for (const t of threadCounts) {
-    add(await ortContender(`ort-ours-t${t}`, `onnxruntime-node, our model.onnx, ${t} thread(s), spinning off`, ours, preset, ortNodeSessionOptions({ threads: t, spinning: false }), t), `ort-ours-t${t}`);
+    // As the backend runs it: a second session with N fixed to 1 serves single images.
+    add(await ortContender(`ort-ours-t${t}`, `onnxruntime-node, our model.onnx, ${t} thread(s), spinning off`, ours, preset, ortNodeSessionOptions({ threads: t, spinning: false }), t, false, withFixedBatch(ours, 1)), `ort-ours-t${t}`);
   }
   const torch = await torchExport(preset, tmp);
   if ('bytes' in torch) {
@@ -311,8 +308,7 @@ async function benchPreset(preset: Preset, tmp: string): Promise<PresetReport> {
   const plain = buildOnnxModel(source.graph, preset, { toolkitVersion: TOOLKIT_VERSION, lowering: { channelAlign: 0, channelPad: 'pad' } });
   add(await ortContender('ort-plain-t1', 'onnxruntime-node, emitter without the fast path (exact channels, Pad nodes), 1 thread', encodeModel(plain), preset, ortNodeSessionOptions({ threads: 1 }), 1), 'ort-plain-t1');
   if (!QUICK) {
-    const fast = buildOnnxModel(source.graph, preset, { toolkitVersion: TOOLKIT_VERSION, lowering: ONNX_FAST_PATH });
-    add(await ortContender('ort-ours-fixed1-t1', 'onnxruntime-node, our graph with N fixed to 1, 1 thread', fixedBatchOnnx(fast, 1), preset, ortNodeSessionOptions({ threads: 1 }), 1), 'ort-ours-fixed1-t1');
+    add(await ortContender('ort-ours-dynamic-t1', 'onnxruntime-node, our model.onnx, dynamic batch session also for N = 1, 1 thread', ours, preset, ortNodeSessionOptions({ threads: 1 }), 1), 'ort-ours-dynamic-t1');
     add(await ortContender('ort-ours-ortdefault', "onnxruntime-node, our model.onnx, ORT's default session options (all cores, spinning on)", ours, preset, { executionProviders: ['cpu'] }, os.cpus().length), 'ort-ours-ortdefault');
   }
   add(await backendContender('onnxruntime-web', 'onnxruntime-web (wasm, 1 thread), our model.onnx', preset, 1), 'onnxruntime-web');
@@ -341,7 +337,7 @@ async function benchPreset(preset: Preset, tmp: string): Promise<PresetReport> {
   log('paced 30 frames/s loops');
   const paced = new Map<string, { cpuMsPerFrame: number; wallMsPerFrame: number }>();
   for (const c of fast) {
-    if (c.key.startsWith('ort-ours') || c.key === 'tflite' || c.key === 'tfjs-wasm') paced.set(c.key, await pacedCpu(c, CFG.frames));
+    if (['ort-ours-t1', 'ort-ours-t2', 'ort-ours-ortdefault', 'tflite', 'tfjs-wasm'].includes(c.key)) paced.set(c.key, await pacedCpu(c, CFG.frames));
   }
   if (preset.name === 'short_range') {
     await writeProfile(ours, preset, tmp);
@@ -397,7 +393,7 @@ async function benchPreset(preset: Preset, tmp: string): Promise<PresetReport> {
 let profileSummary: { file: string; kernelUsPerRun: number; runUsPerRun: number; nodes: number; byOp: Record<string, number>; topNodesUs: Record<string, number> } | null = null;
 async function writeProfile(bytes: Uint8Array, preset: Preset, tmp: string): Promise<void> {
   const prefix = path.join(tmp, 'ort-profile');
-  const session = await ort.InferenceSession.create(bytes, { ...ortNodeSessionOptions(), enableProfiling: true, profileFilePrefix: prefix });
+  const session = await ort.InferenceSession.create(withFixedBatch(bytes, 1), { ...ortNodeSessionOptions(), enableProfiling: true, profileFilePrefix: prefix });
   const x = new ort.Tensor('float32', randomInput(1, preset.inputHeight, preset.inputWidth), [1, preset.inputHeight, preset.inputWidth, 3]);
   for (let i = 0; i < 200; i++) await session.run({ input: x });
   (session as unknown as { endProfiling(): unknown }).endProfiling();

@@ -3,10 +3,10 @@
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { OnnxEmitError } from '../src/emit/onnx/builder.js';
-import { findPadFolds, buildOnnxModelFor } from '../src/emit/onnx/emit.js';
+import { findPadFolds, buildOnnxModelFor, withFixedBatch } from '../src/emit/onnx/emit.js';
 import { samePadding, scaleFor, type OnnxLoweringOptions } from '../src/emit/onnx/lowerings.js';
 import { planChannelWidths } from '../src/emit/onnx/widths.js';
-import { encodeModel, type ModelProto } from '../src/emit/onnx/proto.js';
+import { decodeModel, encodeModel, type ModelProto } from '../src/emit/onnx/proto.js';
 import type { Activation, Graph, Op, Padding, Tensor } from '../src/ir/graph.js';
 import { runReferenceTensors } from '../src/reference/runtime.js';
 import { checkOnnx, parity, pythonOnnxAvailable, randomArray } from './onnx-helpers.js';
@@ -228,6 +228,23 @@ describe('ONNX lowerings vs the reference runtime (onnxruntime-node, batch 2)', 
     const values = new Float32Array(kernel.raw_data!.slice().buffer);
     expect(values.subarray(6 * 27).every((v) => v === 0)).toBe(true);
     expect(values.subarray(0, 6 * 27).some((v) => v !== 0)).toBe(true);
+  });
+
+  it('withFixedBatch pins N to 1 in the inputs and outputs only, and the result runs', async () => {
+    const g = new GraphBuilder();
+    const x = g.tensor('input', [1, 5, 5, 3]);
+    const y = g.conv(x, [1, 5, 5, 4], [3, 3], 1, 'SAME', 'RELU');
+    const graph = g.build(x, [y]);
+    const bytes = encodeModel(model(graph));
+    const fixed = decodeModel(withFixedBatch(bytes, 1));
+    const dims = (v: (typeof fixed.graph.input)[number]) => v.type.tensor_type.shape.dim.map((d) => ('dim_param' in d ? d.dim_param : d.dim_value));
+    expect(fixed.graph.input.map(dims)).toEqual([[1, 5, 5, 3]]);
+    expect(fixed.graph.output.map(dims)).toEqual([[1, 5, 5, 4]]);
+    expect(fixed.graph.node).toEqual(decodeModel(bytes).graph.node);
+    const session = await ort.InferenceSession.create(withFixedBatch(bytes, 1));
+    await expect(session.run({ input: new ort.Tensor('float32', new Float32Array(2 * 75), [2, 5, 5, 3]) })).rejects.toThrow();
+    await session.release();
+    expect(() => withFixedBatch(withFixedBatch(bytes, 1), 1)).toThrow(OnnxEmitError);
   });
 
   it('widening stays off where channels must be exact: grouped conv, depth multiplier 2, concat, graph I/O', () => {

@@ -27,10 +27,16 @@ export interface OnnxLoweringOptions {
   readonly channelAlign: number;
   /** A channel PAD that grows the carried width: an identity 1x1 'conv' (stays in ORT's NCHWc) or a 'pad' node. */
   readonly channelPad: 'conv' | 'pad';
+  /**
+   * With channelPad 'conv': only when the input carries at most this many channels. The identity conv
+   * costs that many multiply-adds per output element; wider inputs get a Pad node (ORT then reorders
+   * around it, which costs less than a wide identity conv).
+   */
+  readonly channelPadConvMaxIn: number;
 }
 
 /** The emitted artifacts' choices, picked with npm run bench (README, Performance). */
-export const ONNX_FAST_PATH: OnnxLoweringOptions = { channelAlign: 16, channelPad: 'conv' };
+export const ONNX_FAST_PATH: OnnxLoweringOptions = { channelAlign: 16, channelPad: 'conv', channelPadConvMaxIn: 48 };
 
 type OpOf<T extends OpType> = Extract<Op, { type: T }>;
 type Lowering<T extends OpType> = (op: OpOf<T>, ctx: LoweringContext) => void;
@@ -247,7 +253,8 @@ export const LOWERINGS: { readonly [T in OpType]: Lowering<T> } = {
       b.alias(out, layout, b.value(x, layout));
       return;
     }
-    if (rank === 4 && !spatial && (options?.channelPad ?? ONNX_FAST_PATH.channelPad) === 'conv') {
+    const opts = { ...ONNX_FAST_PATH, ...options };
+    if (rank === 4 && !spatial && opts.channelPad === 'conv' && inW <= opts.channelPadConvMaxIn) {
       // A 1x1 conv with identity rows and zero rows: stays in ORT's NCHWc layout (a Pad node would
       // make ORT reorder to NCHW and back around it and around the residual ADD that follows).
       const eye = new Float32Array(outW * inW);
