@@ -65,8 +65,6 @@ export async function createOrtBackend(opts: {
   source: ModelSource;
   sessionOptions: Record<string, unknown>;
   notes: readonly string[];
-  /** A second session on the model with N fixed to 1, used for single images (faster: static shapes). */
-  fixedBatchOne?: (bytes: Uint8Array) => Uint8Array;
 }): Promise<Backend> {
   const { bytes, artifact } = await readOnnxModel(opts.source);
   let session: OrtSessionLike;
@@ -85,15 +83,6 @@ export async function createOrtBackend(opts: {
       throw new ArtifactIntegrityError('ONNX_SIGNATURE', `${artifact}: ${what} are [${names.join(', ')}], expected [${want.join(', ')}]`, { file: artifact });
     }
   }
-  // Best effort: a model the rewrite cannot handle just runs every batch on the dynamic session.
-  let one: OrtSessionLike | null = null;
-  if (opts.fixedBatchOne) {
-    try {
-      one = await opts.ort.InferenceSession.create(opts.fixedBatchOne(bytes), opts.sessionOptions);
-    } catch {
-      one = null;
-    }
-  }
   let disposed = false;
   return {
     name: opts.name,
@@ -104,7 +93,7 @@ export async function createOrtBackend(opts: {
       if (disposed) throw new ToolkitError('BACKEND_DISPOSED', `${artifact}: ${opts.name} backend used after dispose()`, { file: artifact });
       const n = checkImageBatch(opts.source.graph, batch, `${opts.name} (${artifact})`);
       const input = new opts.ort.Tensor('float32', batch.data, [...batch.shape]);
-      const results = await (n === 1 && one ? one : session).run({ [INPUT]: input });
+      const results = await session.run({ [INPUT]: input });
       const reg = float32Output(results[REGRESSORS], REGRESSORS, n, artifact);
       const cls = float32Output(results[CLASSIFICATORS], CLASSIFICATORS, n, artifact);
       for (const t of [input, ...Object.values(results)]) t.dispose?.();
@@ -118,7 +107,6 @@ export async function createOrtBackend(opts: {
       if (disposed) return;
       disposed = true;
       await session.release();
-      await one?.release();
     },
   };
 }

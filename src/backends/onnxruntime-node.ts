@@ -2,7 +2,6 @@
 import { createRequire } from 'node:module';
 import { installedPackageVersion } from '../version.js';
 import type { Availability, Backend, BackendFactory, ModelSource } from './backend.js';
-import { withFixedBatch } from '../emit/onnx/emit.js';
 import { createOrtBackend, type OrtModule } from './onnxruntime-common.js';
 
 const PACKAGE = 'onnxruntime-node';
@@ -59,11 +58,7 @@ export const onnxruntimeNodeBackend: BackendFactory = {
       ort,
       source,
       sessionOptions: ortNodeSessionOptions(),
-      fixedBatchOne: (bytes) => withFixedBatch(bytes, 1),
-      notes: [
-        `native CPU execution provider, all graph optimizations, ${ORT_NODE_DEFAULTS.threads} intra-op thread(s), spinning ${ORT_NODE_DEFAULTS.spinning ? 'on' : 'off'}`,
-        'single images run on a second session whose batch is fixed to 1',
-      ],
+      notes: [`native CPU execution provider, all graph optimizations, ${ORT_NODE_DEFAULTS.threads} intra-op thread(s), spinning ${ORT_NODE_DEFAULTS.spinning ? 'on' : 'off'}`],
     });
   },
 };
