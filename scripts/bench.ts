@@ -30,6 +30,7 @@ import { REPO_ROOT } from '../src/fixtures.js';
 import { loadModelSource } from '../src/model-source.js';
 import { getPreset } from '../src/presets/index.js';
 import type { Preset } from '../src/presets/types.js';
+import { mulberry32 } from '../src/util/random.js';
 import { installedPackageVersion, TOOLKIT_VERSION } from '../src/version.js';
 import { convMacs } from './bench/flops.js';
 
@@ -210,12 +211,21 @@ async function torchExport(preset: Preset, tmp: string): Promise<{ bytes: Uint8A
 // ---------------------------------------------------------------------------------------------------
 // measurements
 
-/** Round-robin timing of `n`-image batches; the contender order rotates every round. */
+/**
+ * Interleaved timing of `n`-image batches: every round runs each contender once, in a freshly shuffled
+ * order (seeded), so no contender always follows the same one (a wasm runtime evicts the caches the
+ * next contender would have found warm).
+ */
 async function interleaved(contenders: readonly Contender[], n: number, warmup: number, runs: number): Promise<Map<string, Stats>> {
   const samples = new Map(contenders.map((c) => [c.key, [] as number[]]));
+  const rand = mulberry32(n * 7919 + contenders.length);
+  const order = [...contenders];
   for (let r = 0; r < warmup + runs; r++) {
-    for (let k = 0; k < contenders.length; k++) {
-      const c = contenders[(k + r) % contenders.length]!;
+    for (let k = order.length - 1; k > 0; k--) {
+      const j = Math.floor(rand() * (k + 1));
+      [order[k], order[j]] = [order[j]!, order[k]!];
+    }
+    for (const c of order) {
       const t = performance.now();
       await c.run(n);
       if (r >= warmup) samples.get(c.key)!.push(performance.now() - t);
