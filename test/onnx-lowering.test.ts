@@ -3,9 +3,10 @@
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { OnnxEmitError } from '../src/emit/onnx/builder.js';
-import { findPadFolds, buildOnnxModelFor } from '../src/emit/onnx/emit.js';
-import { samePadding, scaleFor } from '../src/emit/onnx/lowerings.js';
-import { encodeModel, type ModelProto } from '../src/emit/onnx/proto.js';
+import { findPadFolds, buildOnnxModelFor, withFixedBatch } from '../src/emit/onnx/emit.js';
+import { samePadding, scaleFor, type OnnxLoweringOptions } from '../src/emit/onnx/lowerings.js';
+import { planChannelWidths } from '../src/emit/onnx/widths.js';
+import { decodeModel, encodeModel, type ModelProto } from '../src/emit/onnx/proto.js';
 import type { Activation, Graph, Op, Padding, Tensor } from '../src/ir/graph.js';
 import { runReferenceTensors } from '../src/reference/runtime.js';
 import { checkOnnx, parity, pythonOnnxAvailable, randomArray } from './onnx-helpers.js';
@@ -74,8 +75,9 @@ class GraphBuilder {
   }
 }
 
-function model(graph: Graph): ModelProto {
+function model(graph: Graph, lowering?: Partial<OnnxLoweringOptions>): ModelProto {
   return buildOnnxModelFor(graph, {
+    lowering,
     graphName: 'synthetic',
     docString: '',
     producerVersion: 'test',
@@ -88,8 +90,8 @@ const hasChecker = pythonOnnxAvailable();
 if (!hasChecker) console.warn('onnx checker skipped: needs python3-onnx (/usr/bin/python3 -c "import onnx")');
 
 /** Emit, check, run on onnxruntime-node with batch `n`, compare every output with the reference. */
-async function expectParity(graph: Graph, n = 2): Promise<ModelProto> {
-  const proto = model(graph);
+async function expectParity(graph: Graph, n = 2, lowering?: Partial<OnnxLoweringOptions>): Promise<ModelProto> {
+  const proto = model(graph, lowering);
   const bytes = encodeModel(proto);
   if (hasChecker) expect(checkOnnx(bytes)).toMatchObject({ ok: true });
   const input = graph.tensors[graph.inputs[0]!]!;
@@ -173,9 +175,88 @@ describe('ONNX lowerings vs the reference runtime (onnxruntime-node, batch 2)', 
     const graph = g.build(x, [sum]);
     expect([...findPadFolds(graph).keys()]).toEqual([1]);
     const proto = await expectParity(graph);
-    expect(opTypes(proto).filter((t) => t === 'Pad')).toHaveLength(1);
+    // The channel PAD is an identity 1x1 Conv (stays in ORT's NCHWc layout); as a Pad node on request.
+    expect(opTypes(proto).filter((t) => t === 'Pad')).toHaveLength(0);
+    expect(proto.graph.node.filter((n) => n.name.endsWith('/channel_pad'))).toHaveLength(1);
+    expect(opTypes(await expectParity(graph, 2, { channelPad: 'pad' })).filter((t) => t === 'Pad')).toHaveLength(1);
     const dwConv = proto.graph.node.find((n) => n.name === 'op1/conv')!;
     expect(dwConv.attribute.find((a) => a.name === 'pads')!.ints).toEqual([0, 0, 1, 1]);
+  });
+
+  it('widened channels: two BlazeBlocks carried at 16 channels, the first channel PAD vanishes, outputs exact', async () => {
+    // input 3ch -> conv 6ch (widened to 16) -> block 6->10 (both 16: the PAD becomes nothing) -> block
+    // 10->20 with stride 2 (16 -> 32: identity conv) -> 1x1 head (exact 5ch, graph output).
+    const g = new GraphBuilder();
+    const x = g.tensor('input', [1, 8, 8, 3]);
+    const stem = g.conv(x, [1, 8, 8, 6], [3, 3], 1, 'SAME', 'RELU');
+    const block = (inp: number, cin: number, cout: number, size: number, stride: number): number => {
+      const o = size / stride;
+      const dw = g.depthwise(inp, [1, o, o, cin], 3, stride, 'SAME');
+      const pw = g.conv(dw, [1, o, o, cout], [1, 1], 1, 'VALID');
+      let skip = inp;
+      if (stride === 2) {
+        skip = g.tensor(`pool${inp}`, [1, o, o, cin]);
+        g.op({ type: 'MAX_POOL_2D', inputs: [inp], outputs: [skip], padding: 'SAME', strideH: 2, strideW: 2, filterH: 2, filterW: 2, activation: 'NONE' });
+      }
+      const grown = g.tensor(`grown${inp}`, [1, o, o, cout]);
+      g.op({ type: 'PAD', inputs: [skip], outputs: [grown], paddings: [[0, 0], [0, 0], [0, 0], [0, cout - cin]] });
+      const sum = g.tensor(`sum${inp}`, [1, o, o, cout]);
+      g.op({ type: 'ADD', inputs: [grown, pw], outputs: [sum], activation: 'RELU' });
+      return sum;
+    };
+    const b1 = block(stem, 6, 10, 8, 1);
+    const b2 = block(b1, 10, 20, 8, 2);
+    const head = g.conv(b2, [1, 4, 4, 5], [1, 1], 1, 'VALID');
+    const graph = g.build(x, [head]);
+    const widths = planChannelWidths(graph, 16);
+    expect(widths.get(stem)).toBe(16);
+    expect(widths.get(b1)).toBe(16);
+    expect(widths.get(b2)).toBe(32);
+    expect(widths.has(head)).toBe(false);
+    expect(widths.has(x)).toBe(false);
+    for (const lowering of [{ channelAlign: 16, channelPad: 'conv' }, { channelAlign: 16, channelPad: 'pad' }, { channelAlign: 0, channelPad: 'pad' }, { channelAlign: 8, channelPad: 'conv' }] as const) {
+      const proto = await expectParity(graph, 3, lowering);
+      const pads = proto.graph.node.filter((n) => n.op_type === 'Pad' || n.name.endsWith('/channel_pad')).length;
+      // align 16: 6->10 carried as 16->16 (no node), 10->20 as 16->32 (one node); exact: two nodes.
+      expect(pads, JSON.stringify(lowering)).toBe(lowering.channelAlign === 16 ? 1 : 2);
+    }
+    // The widened stem conv stores a [16,3,3,3] kernel whose extra rows are zero.
+    const proto = model(graph, { channelAlign: 16 });
+    const stemConv = proto.graph.node.find((n) => n.name === 'op0/conv')!;
+    const kernel = proto.graph.initializer.find((t) => t.name === stemConv.input[1])!;
+    expect(kernel.dims).toEqual([16, 3, 3, 3]);
+    const values = new Float32Array(kernel.raw_data!.slice().buffer);
+    expect(values.subarray(6 * 27).every((v) => v === 0)).toBe(true);
+    expect(values.subarray(0, 6 * 27).some((v) => v !== 0)).toBe(true);
+  });
+
+  it('withFixedBatch pins N to 1 in the inputs and outputs only, and the result runs', async () => {
+    const g = new GraphBuilder();
+    const x = g.tensor('input', [1, 5, 5, 3]);
+    const y = g.conv(x, [1, 5, 5, 4], [3, 3], 1, 'SAME', 'RELU');
+    const graph = g.build(x, [y]);
+    const bytes = encodeModel(model(graph));
+    const fixed = decodeModel(withFixedBatch(bytes, 1));
+    const dims = (v: (typeof fixed.graph.input)[number]) => v.type.tensor_type.shape.dim.map((d) => ('dim_param' in d ? d.dim_param : d.dim_value));
+    expect(fixed.graph.input.map(dims)).toEqual([[1, 5, 5, 3]]);
+    expect(fixed.graph.output.map(dims)).toEqual([[1, 5, 5, 4]]);
+    expect(fixed.graph.node).toEqual(decodeModel(bytes).graph.node);
+    const session = await ort.InferenceSession.create(withFixedBatch(bytes, 1));
+    await expect(session.run({ input: new ort.Tensor('float32', new Float32Array(2 * 75), [2, 5, 5, 3]) })).rejects.toThrow();
+    await session.release();
+    expect(() => withFixedBatch(withFixedBatch(bytes, 1), 1)).toThrow(OnnxEmitError);
+  });
+
+  it('widening stays off where channels must be exact: grouped conv, depth multiplier 2, concat, graph I/O', () => {
+    const g = new GraphBuilder();
+    const x = g.tensor('input', [1, 4, 4, 3]);
+    const a = g.conv(x, [1, 4, 4, 6], [1, 1], 1, 'VALID');
+    const m = g.depthwise(a, [1, 4, 4, 12], 3, 1, 'SAME', 2);
+    const c = g.conv(x, [1, 4, 4, 5], [1, 1], 1, 'VALID');
+    const cat = g.tensor('cat', [1, 4, 4, 17]);
+    g.op({ type: 'CONCATENATION', inputs: [m, c], outputs: [cat], axis: 3, activation: 'NONE' });
+    const widths = planChannelWidths(g.build(x, [cat]), 16);
+    expect([...widths.keys()]).toEqual([]);
   });
 
   it('MAX_POOL_2D SAME on odd sizes ignores the padded cells', async () => {

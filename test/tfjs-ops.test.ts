@@ -130,6 +130,17 @@ describe('float16 storage codec', () => {
 
 describe('tfjs lowering of every IR op (synthetic graph)', () => {
   const graph = syntheticGraph();
+  it('folds the zero spatial PAD into the conv as EXPLICIT padding and names the output nodes directly', () => {
+    const nodes = emitTfjs(graph, PRESETS.short_range, { weightDtype: 'float32', toolkitVersion: 'test' }).modelJson.modelTopology.node;
+    expect(nodes.filter((n) => n.op === 'Pad' || n.op === 'PadV2' || n.op === 'Identity')).toEqual([]);
+    const conv = nodes.find((n) => n.name === 'op6/Conv2D')!;
+    expect(conv.input![0]).toBe('op4/ResizeBilinear');
+    expect(conv.attr!.padding).toEqual({ s: Buffer.from('EXPLICIT').toString('base64') });
+    // SAME on the padded 8x8 input with a 3x3 kernel at stride 2 is [0, 1]; the PAD adds [0, 1] more.
+    expect(conv.attr!.explicit_paddings).toEqual({ list: { i: ['0', '0', '0', '2', '0', '2', '0', '0'] } });
+    // regressors: the RELU6 fused into its CONCATENATION; classificators: the ConcatV2 itself.
+    expect(nodes.filter((n) => n.name === 'regressors' || n.name === 'classificators').map((n) => [n.name, n.op])).toEqual([['regressors', 'Relu6'], ['classificators', 'ConcatV2']]);
+  });
   for (const factory of [tfjsCpuBackend, tfjsWasmBackend]) {
     for (const dtype of ['float16', 'float32'] as const) {
       it(`${factory.name} with ${dtype} weights matches the reference for N=1 and N=3`, async () => {

@@ -6,6 +6,37 @@ import { createOrtBackend, type OrtModule } from './onnxruntime-common.js';
 
 const PACKAGE = 'onnxruntime-node';
 
+/** Session choices the bench compares; the backend uses ORT_NODE_DEFAULTS. */
+export interface OrtNodeSessionChoice {
+  /** Intra-op threads (ORT's own default is one per core). */
+  readonly threads: number;
+  /** Let idle pool threads spin waiting for work (ORT's default: on). */
+  readonly spinning: boolean;
+}
+
+/**
+ * Measured with npm run bench (README, Performance): at batch 1 the graph's ops are too small for a
+ * second thread to pay for its synchronisation on 2 cores, and a spinning pool burns a core per idle
+ * thread between frames. So: one thread, no spinning, full graph optimisation (ORT's NCHWc rewrite).
+ */
+export const ORT_NODE_DEFAULTS: OrtNodeSessionChoice = { threads: 1, spinning: false };
+
+export function ortNodeSessionOptions(choice: Partial<OrtNodeSessionChoice> = {}): Record<string, unknown> {
+  const { threads, spinning } = { ...ORT_NODE_DEFAULTS, ...choice };
+  const spin = spinning ? '1' : '0';
+  return {
+    executionProviders: ['cpu'],
+    graphOptimizationLevel: 'all',
+    executionMode: 'sequential',
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    enableCpuMemArena: true,
+    enableMemPattern: true,
+    // Flattened by the binding into session config keys session.intra_op.allow_spinning etc.
+    extra: { session: { intra_op: { allow_spinning: spin }, inter_op: { allow_spinning: spin } } },
+  };
+}
+
 export const onnxruntimeNodeBackend: BackendFactory = {
   name: 'onnxruntime-node',
   runs: 'model.onnx',
@@ -26,8 +57,8 @@ export const onnxruntimeNodeBackend: BackendFactory = {
       version: `${PACKAGE} ${installedPackageVersion(PACKAGE) ?? 'unknown'}`,
       ort,
       source,
-      sessionOptions: { executionProviders: ['cpu'] },
-      notes: ['native CPU execution provider, default graph optimizations'],
+      sessionOptions: ortNodeSessionOptions(),
+      notes: [`native CPU execution provider, all graph optimizations, ${ORT_NODE_DEFAULTS.threads} intra-op thread(s), spinning ${ORT_NODE_DEFAULTS.spinning ? 'on' : 'off'}`],
     });
   },
 };

@@ -5,6 +5,7 @@
 // tflite2onnx's layout propagation, kept out of the per-op lowerings.
 import { ToolkitError } from '../../errors.js';
 import type { Graph, Tensor } from '../../ir/graph.js';
+import type { ChannelWidths } from './widths.js';
 import { OnnxAttributeType, OnnxDataType, type AttributeProto, type NodeProto, type TensorProto } from './proto.js';
 
 export type Layout = 'tflite' | 'nchw';
@@ -64,7 +65,16 @@ export class OnnxGraphBuilder {
   /** Cache of derived constants, keyed by what they are (e.g. 'clip:0', 'conv-kernel:12'). */
   private readonly constCache = new Map<string, string>();
 
+  /** Channel widths carried by widened 4-D activations (see ./widths.ts); empty = every tensor exact. */
+  widths: ChannelWidths = new Map();
+
   constructor(readonly graph: Graph) {}
+
+  /** Channels tensor `index` carries in this graph: its planned width, else its own channel count. */
+  channels(index: number): number {
+    const t = this.tensor(index);
+    return this.widths.get(index) ?? t.shape[t.shape.length - 1]!;
+  }
 
   get file(): string {
     return this.graph.source.fileName;
@@ -131,6 +141,19 @@ export class OnnxGraphBuilder {
   }
 
   /**
+   * Declare that tensor `index` in `layout` is the existing ONNX value `name` (an op that needs no node,
+   * e.g. a channel PAD whose zero channels the input already carries). Graph outputs cannot be aliases.
+   */
+  alias(index: number, layout: Layout, name: string): void {
+    const t = this.tensor(index);
+    if (this.ioNames.has(index)) throw new OnnxEmitError(`${this.file}: graph I/O tensor #${index} '${t.name}' cannot alias another value`, this.file);
+    let byLayout = this.values.get(index);
+    if (!byLayout) this.values.set(index, (byLayout = new Map()));
+    if (byLayout.has(layout)) throw new OnnxEmitError(`${this.file}: tensor #${index} '${t.name}' produced twice`, this.file);
+    byLayout.set(layout, name);
+  }
+
+  /**
    * The ONNX value holding tensor `index` in `layout`. Constants become initializers (transposed for
    * NCHW); activations produced in the other layout get one Transpose, reused by every later consumer.
    */
@@ -152,6 +175,10 @@ export class OnnxGraphBuilder {
         this.addFloatInitializer(name, [...t.shape], t.data);
       }
       return name;
+    }
+    if (this.widths.has(index)) {
+      // Widened channels only exist inside the NCHW body; a TFLite-layout consumer needs the exact count.
+      throw new OnnxEmitError(`${this.file}: tensor #${index} '${t.name}' carries ${this.widths.get(index)} channels for ${t.shape[3]}; it has no ${layout} form`, this.file);
     }
     const other: Layout = layout === 'nchw' ? 'tflite' : 'nchw';
     const source = this.values.get(index)?.get(other);

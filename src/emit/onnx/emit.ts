@@ -5,8 +5,9 @@
 import { detectorOutputs, imageInput, type Graph, type Op } from '../../ir/graph.js';
 import type { Preset } from '../../presets/types.js';
 import { OnnxEmitError, OnnxGraphBuilder } from './builder.js';
-import { lowerOp, type PadFold } from './lowerings.js';
-import { encodeModel, OnnxDataType, type DimProto, type ModelProto, type ValueInfoProto } from './proto.js';
+import { lowerOp, ONNX_FAST_PATH, type OnnxLoweringOptions, type PadFold } from './lowerings.js';
+import { planChannelWidths } from './widths.js';
+import { decodeModel, encodeModel, OnnxDataType, type DimProto, type ModelProto, type ValueInfoProto } from './proto.js';
 
 export const ONNX_OPSET = 17;
 /** IR version 8 goes with opset 17 (onnx 1.12..1.13); newer checkers accept it too. */
@@ -17,6 +18,8 @@ export const BATCH_DIM_PARAM = 'N';
 
 export interface OnnxEmitMeta {
   toolkitVersion: string;
+  /** Speed choices; the committed artifacts use ONNX_FAST_PATH (the bench compares others). */
+  lowering?: Partial<OnnxLoweringOptions>;
 }
 
 /**
@@ -73,6 +76,7 @@ export interface OnnxModelOptions {
   /** Graph outputs in order: IR tensor index and public name; each keeps TFLite's shape and element order. */
   readonly outputs: readonly { readonly index: number; readonly name: string }[];
   readonly metadata: readonly { key: string; value: string }[];
+  readonly lowering?: Partial<OnnxLoweringOptions>;
 }
 
 /**
@@ -91,7 +95,9 @@ export function buildOnnxModelFor(graph: Graph, opts: OnnxModelOptions): ModelPr
 
   const padFolds = findPadFolds(graph);
   const folded = new Set([...padFolds.values()].map((f) => f.padOp));
-  const ctx = { b, padFolds };
+  const options: OnnxLoweringOptions = { ...ONNX_FAST_PATH, ...opts.lowering };
+  b.widths = planChannelWidths(graph, options.channelAlign);
+  const ctx = { b, padFolds, options };
   for (const op of graph.ops) {
     if (!folded.has(op.index)) lowerOp(op, ctx);
   }
@@ -127,10 +133,28 @@ export function buildOnnxModel(graph: Graph, preset: Preset, meta: OnnxEmitMeta)
       { index: classificators.index, name: ONNX_OUTPUT_NAMES.classificators },
     ],
     metadata: metadataProps(graph, preset, meta),
+    lowering: meta.lowering,
   });
 }
 
 /** Graph IR -> deterministic model.onnx bytes. */
 export function emitOnnx(graph: Graph, preset: Preset, meta: OnnxEmitMeta): Uint8Array {
   return encodeModel(buildOnnxModel(graph, preset, meta));
+}
+
+/**
+ * The same model with the symbolic batch dimension N of its inputs and outputs fixed to `n`. ONNX Runtime
+ * then plans every shape and buffer once (measured faster at batch 1; npm run bench). Throws when the
+ * bytes are not a model this emitter could have written (the proto subset in schemas/onnx.proto).
+ */
+export function withFixedBatch(bytes: Uint8Array, n: number): Uint8Array {
+  const model = decodeModel(bytes);
+  const fix = (v: ValueInfoProto): ValueInfoProto => {
+    const dims = v.type.tensor_type.shape.dim;
+    if (!(dims[0] && 'dim_param' in dims[0] && dims[0].dim_param === BATCH_DIM_PARAM)) {
+      throw new OnnxEmitError(`${v.name}: dimension 0 is not the symbolic batch '${BATCH_DIM_PARAM}'`);
+    }
+    return { ...v, type: { tensor_type: { ...v.type.tensor_type, shape: { dim: [{ dim_value: n }, ...dims.slice(1)] } } } };
+  };
+  return encodeModel({ ...model, graph: { ...model.graph, input: model.graph.input.map(fix), output: model.graph.output.map(fix) } });
 }

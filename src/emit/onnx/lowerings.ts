@@ -17,7 +17,26 @@ export interface LoweringContext {
   readonly b: OnnxGraphBuilder;
   /** conv op index -> the PAD folded into it. */
   readonly padFolds: ReadonlyMap<number, PadFold>;
+  /** Performance choices (defaults: ONNX_FAST_PATH). */
+  readonly options?: Partial<OnnxLoweringOptions>;
 }
+
+/** Choices that change the graph's speed, never its results (within float32 rounding of zero terms). */
+export interface OnnxLoweringOptions {
+  /** Carry 4-D activations at a multiple of this many channels, extra channels zero (./widths.ts); 0 = exact. */
+  readonly channelAlign: number;
+  /** A channel PAD that grows the carried width: an identity 1x1 'conv' (stays in ORT's NCHWc) or a 'pad' node. */
+  readonly channelPad: 'conv' | 'pad';
+  /**
+   * With channelPad 'conv': only when the input carries at most this many channels. The identity conv
+   * costs that many multiply-adds per output element; wider inputs get a Pad node (ORT then reorders
+   * around it, which costs less than a wide identity conv).
+   */
+  readonly channelPadConvMaxIn: number;
+}
+
+/** The emitted artifacts' choices, picked with npm run bench (README, Performance). */
+export const ONNX_FAST_PATH: OnnxLoweringOptions = { channelAlign: 16, channelPad: 'conv', channelPadConvMaxIn: 48 };
 
 type OpOf<T extends OpType> = Extract<Op, { type: T }>;
 type Lowering<T extends OpType> = (op: OpOf<T>, ctx: LoweringContext) => void;
@@ -141,9 +160,14 @@ function lowerConvolution(op: OpOf<'CONV_2D'> | OpOf<'DEPTHWISE_CONV_2D'>, ctx: 
   const own = spatialPads(op.padding, h, wIn, kh, kw, op.strideH, op.strideW, op.dilationH, op.dilationW);
   const pads = [own[0] + extra[0], own[1] + extra[1], own[2] + extra[2], own[3] + extra[3]];
   const outH = Math.floor((h + own[0] + own[2] - ((kh - 1) * op.dilationH + 1)) / op.strideH) + 1;
-  const outW = Math.floor((wIn + own[1] + own[3] - ((kw - 1) * op.dilationW + 1)) / op.strideW) + 1;
-  checkSpatial(op, b, outH, outW);
+  const outWidth = Math.floor((wIn + own[1] + own[3] - ((kw - 1) * op.dilationW + 1)) / op.strideW) + 1;
+  checkSpatial(op, b, outH, outWidth);
 
+  // Widened tensors (./widths.ts) carry extra zero channels: kernels get zero rows/columns and biases
+  // zeros there, so the extra output channels stay exactly zero through any fused activation.
+  const inW = b.channels(xIndex);
+  const outIndex = op.outputs[0]!;
+  const outW = b.channels(outIndex);
   let kernel: string;
   let group: number;
   if (op.type === 'CONV_2D') {
@@ -151,8 +175,10 @@ function lowerConvolution(op: OpOf<'CONV_2D'> | OpOf<'DEPTHWISE_CONV_2D'>, ctx: 
     const [o, , , i] = w.shape as [number, number, number, number];
     if (inC % i !== 0) throw new OnnxEmitError(`${b.file}: operator #${op.index} CONV_2D: input channels ${inC} not a multiple of filter channels ${i}`, b.file);
     group = inC / i;
-    kernel = b.constant(`conv-kernel:${w.index}`, w.name || `tensor_${w.index}`, (name) =>
-      b.addFloatInitializer(name, [o, i, kh, kw], transposeData(wData, w.shape, [0, 3, 1, 2])),
+    if (group !== 1 && inW !== inC) throw new OnnxEmitError(`${b.file}: operator #${op.index} CONV_2D: grouped conv on a widened input`, b.file);
+    const iW = group === 1 ? inW : i;
+    kernel = b.constant(`conv-kernel:${w.index}:${outW}x${iW}`, w.name || `tensor_${w.index}`, (name) =>
+      b.addFloatInitializer(name, [outW, iW, kh, kw], zeroExtend(transposeData(wData, w.shape, [0, 3, 1, 2]), [o, i, kh, kw], [outW, iW, kh, kw])),
     );
   } else {
     // [1,KH,KW,C*M] -> [C*M,1,KH,KW] as a Conv with group = C: output channel c*M+m reads input channel c, as in TFLite.
@@ -160,14 +186,24 @@ function lowerConvolution(op: OpOf<'CONV_2D'> | OpOf<'DEPTHWISE_CONV_2D'>, ctx: 
     if (oc !== inC * op.depthMultiplier) {
       throw new OnnxEmitError(`${b.file}: operator #${op.index} DEPTHWISE_CONV_2D: ${oc} output channels for ${inC} inputs x multiplier ${op.depthMultiplier}`, b.file);
     }
-    group = inC;
-    kernel = b.constant(`dw-kernel:${w.index}`, w.name || `tensor_${w.index}`, (name) =>
-      b.addFloatInitializer(name, [oc, 1, kh, kw], transposeData(wData, w.shape, [3, 0, 1, 2])),
+    if ((inW !== inC || outW !== oc) && (op.depthMultiplier !== 1 || inW !== outW)) {
+      throw new OnnxEmitError(`${b.file}: operator #${op.index} DEPTHWISE_CONV_2D: widened channels need depth multiplier 1 and equal widths`, b.file);
+    }
+    group = inW;
+    kernel = b.constant(`dw-kernel:${w.index}:${outW}`, w.name || `tensor_${w.index}`, (name) =>
+      b.addFloatInitializer(name, [outW, 1, kh, kw], zeroExtend(transposeData(wData, w.shape, [3, 0, 1, 2]), [oc, 1, kh, kw], [outW, 1, kh, kw])),
     );
   }
   const inputs = [b.value(xIndex, 'nchw'), kernel];
   const bias = optionalInput(op, 2);
-  if (bias !== undefined) inputs.push(b.value(bias, 'tflite'));
+  if (bias !== undefined) {
+    const bt = b.tensor(bias);
+    if (outW === bt.shape[0] || !bt.data) inputs.push(b.value(bias, 'tflite'));
+    else {
+      const data = constFloat(bt, op, b);
+      inputs.push(b.constant(`bias:${bias}:${outW}`, `${bt.name || `tensor_${bias}`}/w${outW}`, (name) => b.addFloatInitializer(name, [outW], zeroExtend(data, [data.length], [outW]))));
+    }
+  }
   const attrs: Record<string, number | readonly number[]> = {
     kernel_shape: [kh, kw],
     strides: [op.strideH, op.strideW],
@@ -197,17 +233,42 @@ export const LOWERINGS: { readonly [T in OpType]: Lowering<T> } = {
     b.node('Relu', [input], [b.define(op.outputs[0]!, layout)], {}, `op${op.index}/relu`);
   },
 
-  PAD(op, { b }) {
+  PAD(op, { b, options }) {
     const x = dataInput(op, 0, b);
+    const out = op.outputs[0]!;
     const rank = b.tensor(x).shape.length;
     if (op.paddings.length !== rank) throw new OnnxEmitError(`${b.file}: operator #${op.index} PAD: ${op.paddings.length} padding pairs for rank ${rank}`, b.file);
     const layout: Layout = rank === 4 ? 'nchw' : 'tflite';
-    // ONNX pads: all befores then all afters, in the ONNX value's own axis order.
-    const axes = layout === 'nchw' ? PERM_NHWC_TO_NCHW : op.paddings.map((_, i) => i);
-    const pads = [...axes.map((a) => op.paddings[a]![0]), ...axes.map((a) => op.paddings[a]![1])];
+    // ONNX pads: all befores then all afters, in the ONNX value's own axis order. With widened
+    // channels (./widths.ts) only appending is planned: the input's zero tail is already part of it.
+    const paddings = op.paddings.map(([lo, hi]) => [lo, hi] as [number, number]);
+    const [inW, outW] = [b.channels(x), b.channels(out)];
+    if (rank === 4 && (inW !== b.tensor(x).shape[3] || outW !== b.tensor(out).shape[3])) {
+      if (paddings[3]![0] !== 0 || outW < inW) throw new OnnxEmitError(`${b.file}: operator #${op.index} PAD: cannot pad ${inW} widened channels to ${outW}`, b.file);
+      paddings[3] = [0, outW - inW];
+    }
+    const spatial = paddings.slice(0, 3).some(([lo, hi]) => lo !== 0 || hi !== 0);
+    if (rank === 4 && !spatial && paddings[3]![1] === 0) {
+      // Appended channels the input already carries as zeros: no node at all.
+      b.alias(out, layout, b.value(x, layout));
+      return;
+    }
+    const opts = { ...ONNX_FAST_PATH, ...options };
+    if (rank === 4 && !spatial && opts.channelPad === 'conv' && inW <= opts.channelPadConvMaxIn) {
+      // A 1x1 conv with identity rows and zero rows: stays in ORT's NCHWc layout (a Pad node would
+      // make ORT reorder to NCHW and back around it and around the residual ADD that follows).
+      const eye = new Float32Array(outW * inW);
+      for (let c = 0; c < inW; c++) eye[c * inW + c] = 1;
+      const kernel = b.constant(`eye:${outW}x${inW}`, `eye_${outW}x${inW}`, (name) => b.addFloatInitializer(name, [outW, inW, 1, 1], eye));
+      const input = b.value(x, 'nchw');
+      b.node('Conv', [input, kernel], [b.define(out, 'nchw')], { kernel_shape: [1, 1] }, `op${op.index}/channel_pad`);
+      return;
+    }
+    const axes = layout === 'nchw' ? PERM_NHWC_TO_NCHW : paddings.map((_, i) => i);
+    const pads = [...axes.map((a) => paddings[a]![0]), ...axes.map((a) => paddings[a]![1])];
     const padsName = b.constant(`pads:${pads.join(',')}`, `op${op.index}/pads`, (name) => b.addInt64Initializer(name, [pads.length], pads));
     const input = b.value(x, layout);
-    b.node('Pad', [input, padsName], [b.define(op.outputs[0]!, layout)], { mode: 'constant' }, `op${op.index}/pad`);
+    b.node('Pad', [input, padsName], [b.define(out, layout)], { mode: 'constant' }, `op${op.index}/pad`);
   },
 
   MAX_POOL_2D(op, { b }) {
@@ -274,6 +335,24 @@ export const LOWERINGS: { readonly [T in OpType]: Lowering<T> } = {
     b.node('DepthToSpace', [input], [b.define(op.outputs[0]!, 'nchw')], { blocksize: op.blockSize, mode: 'DCR' }, `op${op.index}/depth_to_space`);
   },
 };
+
+/** Copy a row-major array of `shape` into a zero array of the larger `target` shape (same rank). */
+function zeroExtend(data: Float32Array, shape: readonly number[], target: readonly number[]): Float32Array {
+  if (shape.every((d, i) => d === target[i])) return data;
+  const out = new Float32Array(target.reduce((a, d) => a * d, 1));
+  const rank = shape.length;
+  const idx = new Array<number>(rank).fill(0);
+  for (let i = 0; i < data.length; i++) {
+    let o = 0;
+    for (let k = 0; k < rank; k++) o = o * target[k]! + idx[k]!;
+    out[o] = data[i]!;
+    for (let k = rank - 1; k >= 0; k--) {
+      if (++idx[k]! < shape[k]!) break;
+      idx[k] = 0;
+    }
+  }
+  return out;
+}
 
 /** The smallest float32 s >= out/in with in * s >= out (so floor gives exactly `out`). */
 export function scaleFor(inSize: number, outSize: number): number {

@@ -2,6 +2,7 @@
 // IR in execution order. Names are derived from IR indices only, so output is deterministic.
 import { ToolkitError } from '../../errors.js';
 import type { Graph, Tensor } from '../../ir/graph.js';
+import type { PadFold } from '../onnx/lowerings.js';
 import { attr, type AttrValue, type NodeDef, type TfDataType } from './graph-def.js';
 
 /** A Const node's payload, stored in the weights shards in the order the nodes were created. */
@@ -23,7 +24,34 @@ export class TfjsGraphBuilder {
   /** Cache key (tensor index + layout) -> Const node name, so a weight used twice is stored once. */
   private readonly constCache = new Map<string, string>();
 
+  /** conv op index -> the zero spatial PAD folded into its explicit padding (set by the emitter). */
+  padFolds: ReadonlyMap<number, PadFold> = new Map();
+
   constructor(readonly graph: Graph) {}
+
+  /**
+   * Rename node `from` to `to`, and every reference to it: lets a graph output be the node that computes
+   * it instead of an extra Identity node after it.
+   */
+  rename(from: string, to: string): void {
+    if (this.names.has(to)) throw new ToolkitError('TFJS_EMIT', `duplicate tfjs node name '${to}'`);
+    const i = this.nodes.findIndex((n) => n.name === from);
+    if (i < 0) throw new ToolkitError('TFJS_EMIT', `no tfjs node named '${from}'`);
+    this.names.delete(from);
+    this.names.add(to);
+    const ref = (r: string): string => (r === from ? to : r.startsWith(`${from}:`) ? `${to}${r.slice(from.length)}` : r);
+    for (let k = 0; k < this.nodes.length; k++) {
+      const n = this.nodes[k]!;
+      this.nodes[k] = { ...n, ...(k === i ? { name: to } : {}), ...(n.input ? { input: n.input.map(ref) } : {}) };
+    }
+    for (const [t, name] of this.values) if (name === from) this.values.set(t, to);
+  }
+
+  /** True when the node is a Const or the Placeholder (graph outputs then need an Identity). */
+  isSourceNode(name: string): boolean {
+    const n = this.nodes.find((x) => x.name === name);
+    return !n || n.op === 'Const' || n.op === 'Placeholder';
+  }
 
   tensor(index: number): Tensor {
     const t = this.graph.tensors[index];

@@ -1,6 +1,7 @@
 // TensorFlow.js `graph-model` emitter: Graph IR -> model.json + binary weight shards, loadable with
 // tf.loadGraphModel. One Placeholder `input` [-1,H,W,3], the ops lowered by ./lowering.ts, and two
-// Identity outputs `regressors` [N,A,16] and `classificators` [N,A,1]. Same graph in, same bytes out.
+// outputs `regressors` [N,A,16] and `classificators` [N,A,1] (the nodes computing them carry those
+// names). Same graph in, same bytes out.
 import { detectorOutputs, imageInput, type Graph } from '../../ir/graph.js';
 import type { Preset } from '../../presets/types.js';
 import { TOOLKIT_NAME } from '../../version.js';
@@ -8,6 +9,7 @@ import { TfjsGraphBuilder, type ConstWeight } from './builder.js';
 import { encodeFloat16Exact } from './float16.js';
 import { attr, shapeProto, type NodeDef } from './graph-def.js';
 import { lowerOp } from './lowering.js';
+import { findPadFolds } from '../onnx/emit.js';
 
 export type TfjsWeightDtype = 'float16' | 'float32';
 
@@ -112,15 +114,23 @@ export function emitTfjs(graph: Graph, preset: Preset, opts: TfjsEmitOptions): T
   const inputShape = [-1, ...input.shape.slice(1)];
   b.bind(input.index, b.node(INPUT_NAME, 'Placeholder', [], { dtype: attr.type('DT_FLOAT'), shape: attr.shape(inputShape) }));
 
-  for (const op of graph.ops) lowerOp(op, b);
+  // Zero spatial PADs feeding one conv become that conv's explicit padding (one kernel less).
+  b.padFolds = findPadFolds(graph);
+  const folded = new Set([...b.padFolds.values()].map((f) => f.padOp));
+  for (const op of graph.ops) if (!folded.has(op.index)) lowerOp(op, b);
 
   const outs = detectorOutputs(graph);
   const outputShapes: Record<(typeof OUTPUT_NAMES)[number], number[]> = {
     regressors: [-1, ...outs.regressors.shape.slice(1)],
     classificators: [-1, ...outs.classificators.shape.slice(1)],
   };
-  b.node('regressors', 'Identity', [b.value(outs.regressors.index)], { T: attr.type('DT_FLOAT') });
-  b.node('classificators', 'Identity', [b.value(outs.classificators.index)], { T: attr.type('DT_FLOAT') });
+  // The node computing each output takes the output's name (no Identity kernel per run), unless it is
+  // shared by both outputs, a constant or the input.
+  const [regNode, clsNode] = [b.value(outs.regressors.index), b.value(outs.classificators.index)];
+  for (const [name, node] of [['regressors', regNode], ['classificators', clsNode]] as const) {
+    if (regNode !== clsNode && !b.isSourceNode(node)) b.rename(node, name);
+    else b.node(name, 'Identity', [node], { T: attr.type('DT_FLOAT') });
+  }
 
   const packed = packWeights(b.weights, opts.weightDtype, graph.source.fileName);
   const shardBytes = opts.shardBytes ?? DEFAULT_SHARD_BYTES;

@@ -5,6 +5,7 @@
 import { ToolkitError, UnsupportedOpError } from '../../errors.js';
 import type { Activation, Op, OpType, Tensor } from '../../ir/graph.js';
 import type { TfjsGraphBuilder } from './builder.js';
+import { samePadding } from '../onnx/lowerings.js';
 import { attr, type AttrValue } from './graph-def.js';
 
 type OpOf<K extends OpType> = Extract<Op, { type: K }>;
@@ -62,7 +63,8 @@ interface ConvLike {
 
 /** Conv2D / DepthwiseConv2dNative, fused with the bias (and Relu/Relu6) when there is a bias. */
 function convNodes(op: Op & ConvLike, b: TfjsGraphBuilder, plainOp: string, fusedOp: string, filter: string): string {
-  const x = b.value(op.inputs[0]!);
+  const fold = b.padFolds.get(op.index);
+  const x = b.value(fold ? fold.input : op.inputs[0]!);
   const common: Record<string, AttrValue> = {
     ...T_FLOAT,
     strides: attr.ints([1, op.strideH, op.strideW, 1]),
@@ -70,6 +72,16 @@ function convNodes(op: Op & ConvLike, b: TfjsGraphBuilder, plainOp: string, fuse
     dilations: attr.ints([1, op.dilationH, op.dilationW, 1]),
     data_format: attr.str('NHWC'),
   };
+  if (fold) {
+    // TFLite's SAME on the padded size, plus the folded PAD: TF's EXPLICIT padding, [before, after] per NHWC axis.
+    const src = b.tensor(fold.input).shape;
+    const filterShape = b.tensor(op.inputs[1]!).shape;
+    const [h, w] = [src[1]! + fold.pads[0] + fold.pads[2], src[2]! + fold.pads[1] + fold.pads[3]];
+    const [top, bottom] = op.padding === 'SAME' ? samePadding(h, filterShape[1]!, op.strideH, op.dilationH) : [0, 0];
+    const [left, right] = op.padding === 'SAME' ? samePadding(w, filterShape[2]!, op.strideW, op.dilationW) : [0, 0];
+    common.padding = attr.str('EXPLICIT');
+    common.explicit_paddings = attr.ints([0, 0, top + fold.pads[0], bottom + fold.pads[2], left + fold.pads[1], right + fold.pads[3], 0, 0]);
+  }
   const biasIndex = op.inputs[2];
   if (biasIndex === undefined || biasIndex < 0) {
     return activation(op, op.activation, b.node(nodeName(op, plainOp), plainOp, [x, filter], common), b);
