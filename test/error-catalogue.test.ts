@@ -1,19 +1,21 @@
 // The error catalogue (README "Error catalogue"): every ToolkitError code raised in src/ is listed there
 // and is triggered by a test, here (one small in-process case per code) or in another test file named
 // in COVERED_ELSEWHERE (checked to mention the code). A code added to src/ without both fails below.
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as flatbuffers from 'flatbuffers';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { generateAnchors } from '../src/anchors/ssd-anchors-calculator.js';
-import { readManifest } from '../src/artifacts/manifest.js';
+import { DEFAULT_ARTIFACTS_ROOT, readManifest } from '../src/artifacts/manifest.js';
+import { createHash } from 'node:crypto';
 import type { ModelSource } from '../src/backends/backend.js';
 import { getBackendFactory } from '../src/backends/index.js';
 import { createOrtBackend, type OrtModule } from '../src/backends/onnxruntime-common.js';
 import { findTorchPython } from '../src/backends/torch.js';
 import { sha256HexBrowser } from '../src/browser/artifacts.js';
 import { tfliteBrowserBackend } from '../src/browser/backends/tflite.js';
+import { browserPixels } from '../src/browser/pixels.js';
 import { requireWasmPath, type BrowserLoadContext } from '../src/browser/backends/types.js';
 import { createDetector, type Detector } from '../src/detect/detector.js';
 import { facesFromDetections } from '../src/detect/face.js';
@@ -150,10 +152,6 @@ const COVERED_ELSEWHERE: Record<string, string> = {
  * code cannot be parked here silently (the completeness test prints this list).
  */
 const NOT_YET_TRIGGERED: Record<string, string> = {
-  ARTIFACT_INVALID: 'needs a temp artifacts root with a re-signed manifest around a broken tfjs model.json',
-  IMAGE_CANVAS: 'browser only: a browser without a 2D canvas context',
-  IMAGE_TAINTED: 'browser only: a cross-origin image (needs two origins in Chromium)',
-  IMAGE_NOT_READY: 'browser only: an <img> still loading',
   ORT_WEBGL_SYMBOLIC_DIM: 'browser only: onnxruntime-web WebGL EP on a GPU-backed Chromium',
   ORT_WEB_WASM: "needs onnxruntime-web's .wasm missing from node_modules",
   PLAYWRIGHT_MISSING: 'needs playwright-core uninstalled',
@@ -163,7 +161,6 @@ const NOT_YET_TRIGGERED: Record<string, string> = {
   TFLITE_INVALID: 'defensive: bytes that pass the bounds verifier but fail the flatbuffers accessors',
   TFLITE_QUANTIZATION: 'needs a hand-built DEQUANTIZE input with broken scales',
   TFLITE_INPUT_MISMATCH: 'needs a .tflite whose input is not float32 [1,H,W,C], run by the TFLite wasm runtime',
-  TFLITE_OUTPUT_MISMATCH: 'needs a .tflite with other output shapes, run by the TFLite wasm runtime',
 };
 
 // ---- shared fixtures: the packaged short/full range graphs, read once ----
@@ -255,6 +252,7 @@ let onnxSource: ModelSource;
 let detector: Detector | undefined;
 afterAll(async () => {
   await detector?.dispose();
+  rmSync(tmp, { recursive: true, force: true });
 });
 
 /** Why the torch backend cannot be made unavailable here (an interpreter with torch is found), or undefined. */
@@ -353,7 +351,7 @@ const CASES: Case[] = [
     run: () =>
       expectCode(
         'ONNX_EMIT',
-        () => buildOnnxModelFor(cloneGraph(shortGraph, (g) => ((g.tensors[g.inputs[0]!] as { shape: number[] }).shape = [1, 128, 384])), { graphName: 'g', docString: '', producerVersion: '0', outputs: [], metadata: [] }),
+        () => buildOnnxModelFor(cloneGraph(shortGraph, (g) => ((g.tensors[g.inputs[0]!] as unknown as { shape: number[] }).shape = [1, 128, 384])), { graphName: 'g', docString: '', producerVersion: '0', outputs: [], metadata: [] }),
         [shortGraph.source.fileName, 'expected NHWC'],
       ),
   },
@@ -362,7 +360,7 @@ const CASES: Case[] = [
     run: () =>
       expectCode(
         'TFJS_EMIT',
-        () => emitTfjs(cloneGraph(shortGraph, (g) => ((g.ops[0] as { inputs: number[] }).inputs = [99999, ...g.ops[0]!.inputs.slice(1)])), PRESETS.short_range, { weightDtype: 'float32' } as never),
+        () => emitTfjs(cloneGraph(shortGraph, (g) => ((g.ops[0] as unknown as { inputs: number[] }).inputs = [99999, ...g.ops[0]!.inputs.slice(1)])), PRESETS.short_range, { weightDtype: 'float32' } as never),
         ['tensor #99999'],
       ),
   },
@@ -432,10 +430,10 @@ const CASES: Case[] = [
     code: 'ONNX_OUTPUT_SHAPE',
     run: async () => {
       const ort = await patchedOrt((s) => {
-        const real = s.run as (f: unknown) => Promise<Record<string, { dims: number[] }>>;
+        const real = s.run as (f: unknown) => Promise<Record<string, { dims: number[]; data: unknown }>>;
         s.run = async function (this: unknown, feeds: unknown) {
           const out = await real.call(this, feeds);
-          return { ...out, regressors: { ...out.regressors!, data: out.regressors!.data, type: 'float32', dims: [1, 896] } };
+          return { ...out, regressors: { ...out.regressors!, type: 'float32', dims: [1, 896] } };
         };
       });
       const backend = await ortBackend(ort, onnxSource);
@@ -459,6 +457,36 @@ const CASES: Case[] = [
       const ort = await getBackendFactory('onnxruntime-node');
       const backendFactory = { ...ort, availability: async () => ({ available: false, reason: 'no GPU adapter' }) };
       await expectCode('BACKEND_UNAVAILABLE', () => createDetector({ preset: 'short_range', backendFactory }), ['backend onnxruntime-node is unavailable', 'no GPU adapter']);
+    },
+  },
+
+  {
+    code: 'TFLITE_OUTPUT_MISMATCH',
+    run: async () => {
+      // The runtime's outputs are [1,896,16] and [1,896,1]; an IR whose regressors say [1,896,18] finds no match.
+      const reg = detectorOutputs(shortGraph).regressors.index;
+      const graph = cloneGraph(shortGraph, (g) => ((g.tensors[reg] as unknown as { shape: number[] }).shape = [1, 896, 18]));
+      const backend = await getBackendFactory('tflite');
+      await expectCode('TFLITE_OUTPUT_MISMATCH', () => backend.load({ ...onnxSource, graph }), ['face_detection_short_range.tflite', '[1,896,18]', 'no output matching']);
+    },
+  },
+  {
+    code: 'ARTIFACT_INVALID',
+    run: async () => {
+      // A private artifacts root whose tfjs/model.json is not JSON but is re-signed in the manifest.
+      const root = path.join(tmp, 'artifacts');
+      for (const entry of ['manifest.json', 'short_range']) cpSync(path.join(DEFAULT_ARTIFACTS_ROOT, entry), path.join(root, entry), { recursive: true });
+      const rel = 'short_range/tfjs/model.json';
+      const broken = Buffer.from('{"format": "graph-model",');
+      writeFileSync(path.join(root, rel), broken);
+      const manifest = JSON.parse(readFileSync(path.join(root, 'manifest.json'), 'utf8')) as { presets: Record<string, { files: { path: string; sha256: string; size: number }[] }> };
+      for (const f of manifest.presets.short_range!.files) {
+        if (f.path === rel) Object.assign(f, { sha256: createHash('sha256').update(broken).digest('hex'), size: broken.byteLength });
+      }
+      writeFileSync(path.join(root, 'manifest.json'), JSON.stringify(manifest, null, 2));
+      const source = await loadModelSource(PRESETS.short_range, { artifactsRoot: root });
+      const backend = await getBackendFactory('tfjs-cpu');
+      await expectCode('ARTIFACT_INVALID', () => backend.load(source), [path.join(root, rel), 'not valid JSON']);
     },
   },
 
@@ -559,6 +587,67 @@ const CASES: Case[] = [
     },
   },
 
+  // Browser pixels, with the browser globals they test for simulated (the real thing needs Chromium with two origins / no canvas).
+  {
+    code: 'IMAGE_NOT_READY',
+    run: async () => {
+      class HTMLImageElement {
+        complete = false;
+      }
+      vi.stubGlobal('HTMLImageElement', HTMLImageElement);
+      try {
+        await expectCode('IMAGE_NOT_READY', () => browserPixels(new HTMLImageElement() as never, 'https://site/photo.jpg'), ['https://site/photo.jpg', 'not finished loading']);
+      } finally {
+        vi.unstubAllGlobals();
+      }
+    },
+  },
+  {
+    code: 'IMAGE_CANVAS',
+    run: async () => {
+      class ImageBitmap {
+        width = 2;
+        height = 2;
+      }
+      class OffscreenCanvas {
+        getContext = () => null;
+      }
+      vi.stubGlobal('ImageBitmap', ImageBitmap);
+      vi.stubGlobal('OffscreenCanvas', OffscreenCanvas);
+      try {
+        await expectCode('IMAGE_CANVAS', () => browserPixels(new ImageBitmap() as never, '<ImageBitmap>'), ['<ImageBitmap>', '2D canvas context']);
+      } finally {
+        vi.unstubAllGlobals();
+      }
+    },
+  },
+  {
+    code: 'IMAGE_TAINTED',
+    run: async () => {
+      class ImageBitmap {
+        width = 2;
+        height = 2;
+      }
+      class OffscreenCanvas {
+        width = 2;
+        height = 2;
+        getContext = () => ({
+          clearRect() {},
+          drawImage() {},
+          getImageData() {
+            throw new Error('The canvas has been tainted by cross-origin data.');
+          },
+        });
+      }
+      vi.stubGlobal('ImageBitmap', ImageBitmap);
+      vi.stubGlobal('OffscreenCanvas', OffscreenCanvas);
+      try {
+        await expectCode('IMAGE_TAINTED', () => browserPixels(new ImageBitmap() as never, 'https://other/face.png'), ['https://other/face.png', 'tainted', 'CORS']);
+      } finally {
+        vi.unstubAllGlobals();
+      }
+    },
+  },
   // Browser (the pieces that run without a browser)
   { code: 'WASM_PATH_REQUIRED', run: () => expectCode('WASM_PATH_REQUIRED', () => requireWasmPath({}, 'tflite', 'tflite'), ['tflite', 'wasmPaths.tflite']) },
   {
