@@ -155,7 +155,6 @@ const NOT_YET_TRIGGERED: Record<string, string> = {
   ORT_WEBGL_SYMBOLIC_DIM: 'browser only: onnxruntime-web WebGL EP on a GPU-backed Chromium',
   ORT_WEB_WASM: "needs onnxruntime-web's .wasm missing from node_modules",
   PLAYWRIGHT_MISSING: 'needs playwright-core uninstalled',
-  TFJS_BACKEND_INIT: 'needs a tfjs backend that fails to initialise in Node',
   TFLITE_DATA: 'needs a hand-built sparse flatbuffer with misaligned data',
   TFLITE_EXTERNAL_BUFFER: 'needs a hand-built flatbuffer with Buffer.offset set',
   TFLITE_INVALID: 'defensive: bytes that pass the bounds verifier but fail the flatbuffers accessors',
@@ -571,22 +570,6 @@ const CASES: Case[] = [
       await expectCode('TFJS_FACE_FORMAT', () => loadTfjsModelsFace(dir), [path.join(dir, 'dist', 'test_util.js'), '3 values, expected 49152']);
     },
   },
-  {
-    code: 'CHROMIUM_MISSING',
-    run: async () => {
-      // CHROMIUM_PATH is read when the module loads: load a fresh copy with the variable set.
-      vi.stubEnv('BLAZEFACE_CHROMIUM', path.join(tmp, 'no-chromium'));
-      vi.resetModules();
-      try {
-        const { launchChromium } = await import('../src/devserver/chromium.js');
-        const { ToolkitError: FreshToolkitError } = await import('../src/errors.js');
-        await expectCode('CHROMIUM_MISSING', () => launchChromium(), [path.join(tmp, 'no-chromium'), 'not found'], FreshToolkitError);
-      } finally {
-        vi.unstubAllEnvs();
-      }
-    },
-  },
-
   // Browser pixels, with the browser globals they test for simulated (the real thing needs Chromium with two origins / no canvas).
   {
     code: 'IMAGE_NOT_READY',
@@ -671,6 +654,34 @@ const CASES: Case[] = [
       }
     },
   },
+  // These two last: one unregisters tfjs's cpu backend, the other reloads modules (vi.resetModules).
+  {
+    code: 'TFJS_BACKEND_INIT',
+    run: async () => {
+      const tf = await import('@tensorflow/tfjs-core');
+      const backend = await getBackendFactory('tfjs-cpu');
+      await backend.availability();
+      // What a tfjs build without a working cpu backend looks like to the factory.
+      tf.removeBackend('cpu');
+      await expectCode('TFJS_BACKEND_INIT', () => backend.load(onnxSource), ['tfjs-cpu', "tfjs backend 'cpu' failed to initialize"]);
+    },
+  },
+  {
+    code: 'CHROMIUM_MISSING',
+    run: async () => {
+      // CHROMIUM_PATH is read when the module loads: load a fresh copy with the variable set.
+      vi.stubEnv('BLAZEFACE_CHROMIUM', path.join(tmp, 'no-chromium'));
+      vi.resetModules();
+      try {
+        const { launchChromium } = await import('../src/devserver/chromium.js');
+        const { ToolkitError: FreshToolkitError } = await import('../src/errors.js');
+        await expectCode('CHROMIUM_MISSING', () => launchChromium(), [path.join(tmp, 'no-chromium'), 'not found'], FreshToolkitError);
+      } finally {
+        vi.unstubAllEnvs();
+      }
+    },
+  },
+
 ];
 
 describe('error catalogue', () => {
