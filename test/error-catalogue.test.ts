@@ -27,7 +27,17 @@ import { emitTfjs } from '../src/emit/tfjs/emit.js';
 import { tfjsFileHandler, toModelArtifacts } from '../src/emit/tfjs/io.js';
 import { torchStateDict } from '../src/emit/torch/emit.js';
 import { ToolkitError } from '../src/errors.js';
-import { Model } from '../src/generated/tflite/tflite_generated.js';
+import {
+  Buffer as FbBuffer,
+  BuiltinOperator,
+  Model,
+  Operator,
+  OperatorCode,
+  SparsityParameters,
+  SubGraph,
+  Tensor as FbTensor,
+  TensorType,
+} from '../src/generated/tflite/tflite_generated.js';
 import { decodeRgb } from '../src/image/pixels.js';
 import { toModelBatch } from '../src/image/normalize.js';
 import type { Graph } from '../src/ir/graph.js';
@@ -155,10 +165,7 @@ const NOT_YET_TRIGGERED: Record<string, string> = {
   ORT_WEBGL_SYMBOLIC_DIM: 'browser only: onnxruntime-web WebGL EP on a GPU-backed Chromium',
   ORT_WEB_WASM: "needs onnxruntime-web's .wasm missing from node_modules",
   PLAYWRIGHT_MISSING: 'needs playwright-core uninstalled',
-  TFLITE_DATA: 'needs a hand-built sparse flatbuffer with misaligned data',
-  TFLITE_EXTERNAL_BUFFER: 'needs a hand-built flatbuffer with Buffer.offset set',
   TFLITE_INVALID: 'defensive: bytes that pass the bounds verifier but fail the flatbuffers accessors',
-  TFLITE_QUANTIZATION: 'needs a hand-built DEQUANTIZE input with broken scales',
   TFLITE_INPUT_MISMATCH: 'needs a .tflite whose input is not float32 [1,H,W,C], run by the TFLite wasm runtime',
 };
 
@@ -218,6 +225,42 @@ function opLayout(bytes: Uint8Array) {
     inputPos: (op: number, k: number) => bb.__vector(field(sg.operators(op)!.bb_pos, 1)) + 4 * k,
     outputsLengthPos: (op: number) => bb.__vector(field(sg.operators(op)!.bb_pos, 2)) - 4,
   };
+}
+
+/** A one-subgraph .tflite from tensors [shape, type, buffer index, sparse?], buffers (data or an external offset) and ops. */
+function tinyModel(parts: {
+  tensors: [number[], TensorType, number, boolean?][];
+  buffers: ({ data: number[] } | { offset: bigint; size: bigint })[];
+  ops?: [BuiltinOperator, number[], number[]][];
+}): Uint8Array {
+  const b = new flatbuffers.Builder(256);
+  const tensors = parts.tensors.map(([shape, type, buffer, sparse], i) => {
+    const name = b.createString(`t${i}`);
+    const sv = FbTensor.createShapeVector(b, shape);
+    const sp = sparse
+      ? SparsityParameters.createSparsityParameters(b, SparsityParameters.createTraversalOrderVector(b, [0]), 0, SparsityParameters.createDimMetadataVector(b, []))
+      : 0;
+    FbTensor.startTensor(b);
+    FbTensor.addShape(b, sv);
+    FbTensor.addType(b, type);
+    FbTensor.addBuffer(b, buffer);
+    FbTensor.addName(b, name);
+    if (sp) FbTensor.addSparsity(b, sp);
+    return FbTensor.endTensor(b);
+  });
+  const codes = [...new Set((parts.ops ?? []).map((o) => o[0]))];
+  const ops = (parts.ops ?? []).map(([code, inputs, outputs]) =>
+    Operator.createOperator(b, codes.indexOf(code), Operator.createInputsVector(b, inputs), Operator.createOutputsVector(b, outputs), 0, 0, 0, 0, 0, 0, 0, 0, 0n, 0n, 0, 0),
+  );
+  const sg = SubGraph.createSubGraph(b, SubGraph.createTensorsVector(b, tensors), SubGraph.createInputsVector(b, []), SubGraph.createOutputsVector(b, []), SubGraph.createOperatorsVector(b, ops), 0);
+  const buffers = [
+    FbBuffer.createBuffer(b, 0, 0n, 0n),
+    ...parts.buffers.map((x) => ('data' in x ? FbBuffer.createBuffer(b, FbBuffer.createDataVector(b, x.data), 0n, 0n) : FbBuffer.createBuffer(b, 0, x.offset, x.size))),
+  ];
+  const opcodes = codes.map((c) => OperatorCode.createOperatorCode(b, c, 0, 1, c));
+  const root = Model.createModel(b, 3, Model.createOperatorCodesVector(b, opcodes), Model.createSubgraphsVector(b, [sg]), 0, Model.createBuffersVector(b, buffers), 0, 0);
+  b.finish(root, 'TFL3');
+  return b.asUint8Array().slice();
 }
 
 /** onnxruntime-node with its session patched: how a model with other names or outputs looks to the backend. */
@@ -310,6 +353,29 @@ const CASES: Case[] = [
       out[sg.tensors(t)!.bb_pos + bb.__offset(sg.tensors(t)!.bb_pos, 6)] = 100;
       await expectCode('TFLITE_DTYPE', () => readTflite(out, 'bad.tflite'), ['bad.tflite', `tensor #${t}`, '100']);
     },
+  },
+  {
+    code: 'TFLITE_EXTERNAL_BUFFER',
+    run: () =>
+      expectCode('TFLITE_EXTERNAL_BUFFER', () => readTflite(tinyModel({ tensors: [[[4], TensorType.FLOAT32, 1]], buffers: [{ offset: 4096n, size: 16n }] }), 'big.tflite'), ['big.tflite', "tensor 't0'", 'outside the flatbuffer']),
+  },
+  {
+    code: 'TFLITE_DATA',
+    run: () =>
+      expectCode('TFLITE_DATA', () => readTflite(tinyModel({ tensors: [[[4], TensorType.FLOAT32, 1, true]], buffers: [{ data: [1, 2, 3] }] }), 'sparse.tflite'), ['sparse.tflite', "tensor #0 't0'", '3 bytes']),
+  },
+  {
+    code: 'TFLITE_QUANTIZATION',
+    run: () =>
+      expectCode(
+        'TFLITE_QUANTIZATION',
+        () =>
+          readTflite(
+            tinyModel({ tensors: [[[2], TensorType.INT8, 1], [[2], TensorType.FLOAT32, 0]], buffers: [{ data: [1, 2] }], ops: [[BuiltinOperator.DEQUANTIZE, [0], [1]]] }),
+            'quant.tflite',
+          ),
+        ['quant.tflite', 'DEQUANTIZE', "input 't0'"],
+      ),
   },
   {
     code: 'UNSUPPORTED_OP',
@@ -681,7 +747,6 @@ const CASES: Case[] = [
       }
     },
   },
-
 ];
 
 describe('error catalogue', () => {
