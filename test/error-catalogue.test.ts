@@ -250,7 +250,7 @@ function tinyModel(parts: {
   });
   const codes = [...new Set((parts.ops ?? []).map((o) => o[0]))];
   const ops = (parts.ops ?? []).map(([code, inputs, outputs]) =>
-    Operator.createOperator(b, codes.indexOf(code), Operator.createInputsVector(b, inputs), Operator.createOutputsVector(b, outputs), 0, 0, 0, 0, 0, 0, 0, 0, 0n, 0n, 0, 0),
+    Operator.createOperator(b, codes.indexOf(code), Operator.createInputsVector(b, inputs), Operator.createOutputsVector(b, outputs), 0, 0, 0, 0, 0, 0),
   );
   const sg = SubGraph.createSubGraph(b, SubGraph.createTensorsVector(b, tensors), SubGraph.createInputsVector(b, []), SubGraph.createOutputsVector(b, []), SubGraph.createOperatorsVector(b, ops), 0);
   const buffers = [
