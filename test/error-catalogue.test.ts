@@ -166,7 +166,6 @@ const NOT_YET_TRIGGERED: Record<string, string> = {
   ORT_WEB_WASM: "needs onnxruntime-web's .wasm missing from node_modules",
   PLAYWRIGHT_MISSING: 'needs playwright-core uninstalled',
   TFLITE_INVALID: 'defensive: bytes that pass the bounds verifier but fail the flatbuffers accessors',
-  TFLITE_INPUT_MISMATCH: 'needs a .tflite whose input is not float32 [1,H,W,C], run by the TFLite wasm runtime',
 };
 
 // ---- shared fixtures: the packaged short/full range graphs, read once ----
@@ -232,6 +231,8 @@ function tinyModel(parts: {
   tensors: [number[], TensorType, number, boolean?][];
   buffers: ({ data: number[] } | { offset: bigint; size: bigint })[];
   ops?: [BuiltinOperator, number[], number[]][];
+  inputs?: number[];
+  outputs?: number[];
 }): Uint8Array {
   const b = new flatbuffers.Builder(256);
   const tensors = parts.tensors.map(([shape, type, buffer, sparse], i) => {
@@ -252,7 +253,7 @@ function tinyModel(parts: {
   const ops = (parts.ops ?? []).map(([code, inputs, outputs]) =>
     Operator.createOperator(b, codes.indexOf(code), Operator.createInputsVector(b, inputs), Operator.createOutputsVector(b, outputs), 0, 0, 0, 0, 0, 0),
   );
-  const sg = SubGraph.createSubGraph(b, SubGraph.createTensorsVector(b, tensors), SubGraph.createInputsVector(b, []), SubGraph.createOutputsVector(b, []), SubGraph.createOperatorsVector(b, ops), 0);
+  const sg = SubGraph.createSubGraph(b, SubGraph.createTensorsVector(b, tensors), SubGraph.createInputsVector(b, parts.inputs ?? []), SubGraph.createOutputsVector(b, parts.outputs ?? []), SubGraph.createOperatorsVector(b, ops), 0);
   const buffers = [
     FbBuffer.createBuffer(b, 0, 0n, 0n),
     ...parts.buffers.map((x) => ('data' in x ? FbBuffer.createBuffer(b, FbBuffer.createDataVector(b, x.data), 0n, 0n) : FbBuffer.createBuffer(b, 0, x.offset, x.size))),
@@ -533,6 +534,21 @@ const CASES: Case[] = [
       const graph = cloneGraph(shortGraph, (g) => ((g.tensors[reg] as unknown as { shape: number[] }).shape = [1, 896, 18]));
       const backend = await getBackendFactory('tflite');
       await expectCode('TFLITE_OUTPUT_MISMATCH', () => backend.load({ ...onnxSource, graph }), ['face_detection_short_range.tflite', '[1,896,18]', 'no output matching']);
+    },
+  },
+  {
+    code: 'TFLITE_INPUT_MISMATCH',
+    run: async () => {
+      // A valid TFLite model whose input is int32 (x + x): the runtime loads it, the backend refuses it.
+      const bytes = tinyModel({
+        tensors: [[[1, 2, 2, 1], TensorType.INT32, 0], [[1, 2, 2, 1], TensorType.INT32, 0]],
+        buffers: [],
+        ops: [[BuiltinOperator.ADD, [0, 0], [1]]],
+        inputs: [0],
+        outputs: [1],
+      });
+      const backend = await getBackendFactory('tflite');
+      await expectCode('TFLITE_INPUT_MISMATCH', () => backend.load({ ...onnxSource, tfliteBytes: bytes }), ['expected one float32 input', 'int32']);
     },
   },
   {
