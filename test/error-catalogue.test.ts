@@ -163,8 +163,6 @@ const COVERED_ELSEWHERE: Record<string, string> = {
  */
 const NOT_YET_TRIGGERED: Record<string, string> = {
   ORT_WEBGL_SYMBOLIC_DIM: 'browser only: onnxruntime-web WebGL EP on a GPU-backed Chromium',
-  ORT_WEB_WASM: "needs onnxruntime-web's .wasm missing from node_modules",
-  PLAYWRIGHT_MISSING: 'needs playwright-core uninstalled',
   TFLITE_INVALID: 'defensive: bytes that pass the bounds verifier but fail the flatbuffers accessors',
 };
 
@@ -736,7 +734,7 @@ const CASES: Case[] = [
       }
     },
   },
-  // These two last: one unregisters tfjs's cpu backend, the other reloads modules (vi.resetModules).
+  // These last: one unregisters tfjs's cpu backend, the others reload modules (vi.resetModules) to simulate a missing file or package.
   {
     code: 'TFJS_BACKEND_INIT',
     run: async () => {
@@ -760,6 +758,43 @@ const CASES: Case[] = [
         await expectCode('CHROMIUM_MISSING', () => launchChromium(), [path.join(tmp, 'no-chromium'), 'not found'], FreshToolkitError);
       } finally {
         vi.unstubAllEnvs();
+      }
+    },
+  },
+  {
+    code: 'PLAYWRIGHT_MISSING',
+    run: async () => {
+      // Chromium present (any existing file stands in), playwright-core not installed.
+      vi.stubEnv('BLAZEFACE_CHROMIUM', process.execPath);
+      vi.resetModules();
+      vi.doMock('playwright-core', () => {
+        throw new Error("Cannot find package 'playwright-core'");
+      });
+      try {
+        const { launchChromium } = await import('../src/devserver/chromium.js');
+        const { ToolkitError: FreshToolkitError } = await import('../src/errors.js');
+        await expectCode('PLAYWRIGHT_MISSING', () => launchChromium(), ['playwright-core', 'npm install'], FreshToolkitError);
+      } finally {
+        vi.doUnmock('playwright-core');
+        vi.unstubAllEnvs();
+      }
+    },
+  },
+  {
+    code: 'ORT_WEB_WASM',
+    run: async () => {
+      // onnxruntime-web installed but its .wasm unreadable (a broken or pruned install).
+      vi.resetModules();
+      vi.doMock('node:fs/promises', async (importOriginal) => {
+        const real = await importOriginal<typeof import('node:fs/promises')>();
+        return { ...real, readFile: (async (p: string, ...rest: unknown[]) => (String(p).endsWith('.wasm') ? Promise.reject(Object.assign(new Error('ENOENT'), { code: 'ENOENT' })) : (real.readFile as (...a: unknown[]) => unknown)(p, ...rest))) as typeof real.readFile };
+      });
+      try {
+        const { onnxruntimeWebBackend } = await import('../src/backends/onnxruntime-web.js');
+        const { ToolkitError: FreshToolkitError } = await import('../src/errors.js');
+        await expectCode('ORT_WEB_WASM', () => onnxruntimeWebBackend.load(onnxSource), ['ort-wasm-simd-threaded.wasm', "onnxruntime-web's WebAssembly binary"], FreshToolkitError);
+      } finally {
+        vi.doUnmock('node:fs/promises');
       }
     },
   },
