@@ -1,7 +1,7 @@
 // Typed errors: every failure names what is wrong and where (file, byte offset, tensor, input).
 
 export class ToolkitError extends Error {
-  /** Stable machine-readable code, e.g. 'TFLITE_TRUNCATED'. */
+  /** Stable machine-readable code, e.g. 'TFLITE_TOO_SMALL'. */
   readonly code: string;
   /** The file (or input label) the error is about, when there is one. */
   readonly file?: string;

@@ -62,7 +62,7 @@ class Env {
     const t = this.graph.tensors[index];
     if (t?.data) return constant(this.graph, index);
     throw new ToolkitError(
-      'REFERENCE_MISSING_TENSOR',
+      'GRAPH_TENSOR', // unreachable after validateGraph (same condition, same code)
       `${this.graph.source.fileName}: op #${op.index} ${op.type} reads tensor #${index}${t ? ` '${t.name}'` : ''}, which no earlier op produced`,
       { file: this.graph.source.fileName },
     );
@@ -198,7 +198,7 @@ export function runReference(graph: Graph, batch: ImageBatch): RawOutputs {
   const reg = values.get(regressors.index);
   const cls = values.get(classificators.index);
   if (!reg || !cls) {
-    throw new ToolkitError('REFERENCE_MISSING_TENSOR', `${graph.source.fileName}: no op produced the model outputs`, {
+    throw new ToolkitError('GRAPH_TENSOR', `${graph.source.fileName}: no op produced the model outputs`, {
       file: graph.source.fileName,
     });
   }

@@ -3,7 +3,7 @@
 // browser offers them. The 'all' build holds every EP; its glue (.mjs) and .wasm are loaded from
 // wasmPaths.ort, never from a CDN.
 import type { ImageBatch, RawOutputs } from '../../backends/backend.js';
-import { ArtifactIntegrityError, BackendUnavailableError, ToolkitError } from '../../errors.js';
+import { ArtifactIntegrityError, BackendError, BackendUnavailableError, ToolkitError } from '../../errors.js';
 import { webGlAvailability, webGpuAvailability } from './tfjs.js';
 import type { BrowserBackend, BrowserBackendFactory, BrowserBackendName, BrowserLoadContext } from './types.js';
 import { checkBrowserBatch, outputDims, requireWasmPath } from './types.js';
@@ -57,7 +57,7 @@ function makeFactory(name: BrowserBackendName, ep: 'wasm' | 'webgl' | 'webgpu', 
       try {
         session = await o.InferenceSession.create(bytes, { executionProviders: [ep] });
       } catch (err) {
-        throw new ToolkitError('ONNX_LOAD', `${url}: ${name} could not load the model (${err instanceof Error ? err.message : String(err)})`, { file: url, cause: err });
+        throw new BackendError('BACKEND_LOAD_FAILED', `${url}: ${name} could not load the model (${err instanceof Error ? err.message : String(err)})`, { file: url, cause: err });
       }
       if (ep === 'webgl') await probeWebgl(o, session, ctx.preset, url);
       if (!session.inputNames.includes(INPUT) || ![REGRESSORS, CLASSIFICATORS].every((n) => session.outputNames.includes(n))) {

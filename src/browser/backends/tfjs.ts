@@ -121,7 +121,7 @@ class TfjsBrowserBackend implements BrowserBackend {
           [cls, [n, numAnchors, 1], 'classificators'],
         ] as const) {
           if (t.shape.join(',') !== shape.join(',')) {
-            throw new ArtifactIntegrityError('TFJS_OUTPUT_SHAPE', `${this.artifact}: ${what} has shape [${t.shape.join(',')}], expected [${shape.join(',')}]`, { file: this.artifact });
+            throw new ArtifactIntegrityError('ARTIFACT_SHAPE_MISMATCH', `${this.artifact}: ${what} has shape [${t.shape.join(',')}], expected [${shape.join(',')}]`, { file: this.artifact });
           }
         }
         const [regressors, classificators] = (await Promise.all([reg.data(), cls.data()])) as [Float32Array, Float32Array];

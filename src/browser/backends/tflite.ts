@@ -4,7 +4,7 @@
 // wasmPaths.tflite. The runtime takes batch 1, so a batch of N runs N times.
 import type { TFLiteWebModelRunner, TFLiteWebModelRunnerTensorInfo } from '@tensorflow/tfjs-tflite';
 import type { ImageBatch, RawOutputs } from '../../backends/backend.js';
-import { BackendUnavailableError, ToolkitError } from '../../errors.js';
+import { BackendError, ToolkitError } from '../../errors.js';
 import type { BrowserBackend, BrowserBackendFactory } from './types.js';
 import { checkBrowserBatch, outputDims, requireWasmPath } from './types.js';
 
@@ -32,7 +32,7 @@ export const tfliteBrowserBackend: BrowserBackendFactory = {
       if (!r || typeof r.infer !== 'function') throw new Error('TFLiteModel no longer exposes its model runner');
       runner = r;
     } catch (err) {
-      throw new BackendUnavailableError('TFLITE_LOAD', `${url}: the TFLite WebAssembly runtime could not load the model (${err instanceof Error ? err.message : String(err)})`, { file: url, cause: err });
+      throw new BackendError('BACKEND_LOAD_FAILED', `${url}: the TFLite WebAssembly runtime could not load the model (${err instanceof Error ? err.message : String(err)})`, { file: url, cause: err });
     }
     const { numAnchors, numCoords } = outputDims(ctx.preset);
     const input = runner.getInputs()[0];
@@ -64,7 +64,7 @@ export const tfliteBrowserBackend: BrowserBackendFactory = {
         for (let b = 0; b < n; b++) {
           // data() views wasm memory, which may move when it grows: fresh views every time.
           (input.data() as Float32Array).set(batch.data.subarray(b * plane, (b + 1) * plane));
-          if (!runner.infer()) throw new ToolkitError('TFLITE_INFER', `${url}: the TFLite interpreter failed on batch item ${b}`, { file: url });
+          if (!runner.infer()) throw new BackendError('BACKEND_RUN_FAILED', `${url}: the TFLite interpreter failed on batch item ${b}`, { file: url });
           regressors.set(reg.data() as Float32Array, b * regSize);
           classificators.set(cls.data() as Float32Array, b * numAnchors);
         }
