@@ -167,6 +167,11 @@ export async function loadModelInput(
   } else {
     return badInputType(label);
   }
+  return fitToModel(rgb, orientation, targetWidth, targetHeight);
+}
+
+/** Stored pixels + their orientation, letterboxed (shrunk as stored and then turned, when that is possible). */
+async function fitToModel(rgb: RgbImage, orientation: number, targetWidth: number, targetHeight: number): Promise<ModelInput> {
   const swap = orientationSwapsAxes(orientation);
   const width = swap ? rgb.height : rgb.width;
   const height = swap ? rgb.width : rgb.height;
@@ -202,10 +207,7 @@ async function fastModelInput(input: string | Uint8Array, label: string, targetW
   );
   const { image, displayedWidth: width, displayedHeight: height } = result;
   checkDecoded(image, label);
-  if (!result.shrunk) {
-    const { image: model, transform } = await letterboxRgb(image, targetWidth, targetHeight);
-    return { width, height, model, transform };
-  }
+  if (!result.shrunk) return fitToModel(image, result.orientation, targetWidth, targetHeight);
   if (image.width > targetWidth || image.height > targetHeight) {
     throw new InputImageError('IMAGE_SIZE', `${label}: the resize produced ${image.width}x${image.height}, larger than the model input ${targetWidth}x${targetHeight}`, { file: label });
   }

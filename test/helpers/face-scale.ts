@@ -8,7 +8,7 @@ import type { RgbImage } from '../../src/image/pixels.js';
 
 /** Grey canvas of the model size with the seed photo shrunk to `side` x `side` at its centre. */
 export async function seedAtSide(seed: string, file: string, side: number, modelSize: number): Promise<{ image: RgbImage; left: number; top: number }> {
-  const small = await sharp(path.join(seed, file)).removeAlpha().resize(side, side, { fit: 'fill', kernel: 'linear' }).raw().toBuffer();
+  const small = await sharp(path.join(seed, file)).removeAlpha().toColourspace('srgb').resize(side, side, { fit: 'fill', kernel: 'linear' }).raw().toBuffer();
   // Centred; a photo larger than the canvas is cropped to it.
   const left = Math.floor((modelSize - side) / 2), top = left;
   const data = new Uint8Array(modelSize * modelSize * 3).fill(128);
