@@ -16,7 +16,7 @@ import { computeLetterbox, modelToImageNormalized, type LetterboxTransform } fro
 import { checkPixelImage, letterboxPixels, toRgb, type PixelImage } from './letterbox-pixels.js';
 import { NMS_FLAVOURS, weightedNonMaxSuppression, type NmsFlavour } from './non-max-suppression.js';
 import { tensorsToDetections, type Detections } from './tensors-to-detections.js';
-import { checkTiling, planTiles, tileGridFor, type Tile, type TilingOption } from './tiling.js';
+import { checkTiling, cutByTile, planTiles, tileGridFor, type Tile, type TilingOption } from './tiling.js';
 
 export type { PixelImage } from './letterbox-pixels.js';
 
@@ -114,8 +114,8 @@ function cropRgb(image: RgbImage, tile: Tile): RgbImage {
 
 /**
  * One view's candidates (score-filtered, before NMS) with every coordinate normalized over the whole
- * image. A tile keeps only candidates whose box centre lies in its core: the cores partition the image,
- * so a face on a seam is not also reported, cut in half, by the tile beside it.
+ * image. A tile drops the candidates cut by one of its inner edges (cutByTile); a face inside two
+ * overlapping tiles is found by both and merged by the NMS that follows.
  */
 function candidatesInImage(raw: RawOutputs, index: number, anchors: Float64Array, preset: Preset, minScore: number, p: PreparedImage, view: { transform: LetterboxTransform; tile?: Tile }): Detections {
   const found = tensorsToDetections(raw, anchors, preset.decode, { batchIndex: index, minScoreThresh: minScore });
@@ -136,10 +136,7 @@ function candidatesInImage(raw: RawOutputs, index: number, anchors: Float64Array
     put(3, 2);
     for (let k = 4; k + 1 < stride - 1; k += 2) put(k, k + 1);
     dst[stride - 1] = row[stride - 1]!;
-    if (tile) {
-      const cx = ((dst[1]! + dst[3]!) / 2) * p.width, cy = ((dst[0]! + dst[2]!) / 2) * p.height;
-      if (!(cx >= tile.core.x0 && cx < tile.core.x1 && cy >= tile.core.y0 && cy < tile.core.y1)) continue;
-    }
+    if (tile && cutByTile(tile, p.width, p.height, dst[1]! * p.width, dst[0]! * p.height, dst[3]! * p.width, dst[2]! * p.height)) continue;
     count++;
   }
   return { count, stride, values: out.subarray(0, count * stride) };

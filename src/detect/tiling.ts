@@ -16,14 +16,12 @@ export interface TileGrid {
 /** 'auto': the grid follows from the image size and the model (see autoTileGrid); off when undefined. */
 export type TilingOption = 'auto' | TileGrid;
 
-/** One tile: a crop of the image, in image pixels, and the part of it whose faces it reports (its core). */
+/** One tile: a crop of the image, in image pixels. */
 export interface Tile {
   readonly left: number;
   readonly top: number;
   readonly width: number;
   readonly height: number;
-  /** Core rectangle [x0, x1) x [y0, y1): the cores of a grid partition the image. */
-  readonly core: { readonly x0: number; readonly y0: number; readonly x1: number; readonly y1: number };
 }
 
 /**
@@ -89,6 +87,23 @@ export function autoTileGrid(width: number, height: number, preset: Preset): Til
   return { rows, cols, overlap: Math.min(0.49, overlapPx / Math.max(tileW, tileH)) };
 }
 
+/** A tile candidate whose box comes this close (fraction of the tile side) to an inner tile edge is a cut face. */
+export const CUT_MARGIN = 0.01;
+
+/**
+ * Whether a box (image pixels) reaches an edge of the tile that lies inside the image: the face is cut
+ * there, and the neighbouring tile (the overlap is sized to hold whole faces) or the whole view has it whole.
+ */
+export function cutByTile(tile: Tile, imageWidth: number, imageHeight: number, x0: number, y0: number, x1: number, y1: number): boolean {
+  const mx = CUT_MARGIN * tile.width, my = CUT_MARGIN * tile.height;
+  return (
+    (tile.left > 0 && x0 < tile.left + mx) ||
+    (tile.top > 0 && y0 < tile.top + my) ||
+    (tile.left + tile.width < imageWidth && x1 > tile.left + tile.width - mx) ||
+    (tile.top + tile.height < imageHeight && y1 > tile.top + tile.height - my)
+  );
+}
+
 /** Default overlap of an explicit grid: a quarter of the tile. */
 export const DEFAULT_OVERLAP = 0.25;
 
@@ -101,15 +116,12 @@ export function planTiles(width: number, height: number, grid: TileGrid): Tile[]
   const f = grid.overlap ?? DEFAULT_OVERLAP;
   const axis = (n: number, k: number) => {
     const size = Math.min(n, Math.ceil(n / (k - (k - 1) * f)));
-    const starts = Array.from({ length: k }, (_, i) => (k === 1 ? 0 : Math.round((i * (n - size)) / (k - 1))));
-    // Core edges halfway through each overlap, so every pixel belongs to exactly one tile's core.
-    const edges = [0, ...starts.slice(1).map((s, i) => (s + starts[i]! + size) / 2), n];
-    return starts.map((start, i) => ({ start, size, c0: edges[i]!, c1: edges[i + 1]! }));
+    return Array.from({ length: k }, (_, i) => ({ start: k === 1 ? 0 : Math.round((i * (n - size)) / (k - 1)), size }));
   };
   const xs = axis(width, grid.cols), ys = axis(height, grid.rows);
   const tiles: Tile[] = [];
   for (const y of ys) {
-    for (const x of xs) tiles.push({ left: x.start, top: y.start, width: x.size, height: y.size, core: { x0: x.c0, y0: y.c0, x1: x.c1, y1: y.c1 } });
+    for (const x of xs) tiles.push({ left: x.start, top: y.start, width: x.size, height: y.size });
   }
   return tiles;
 }
