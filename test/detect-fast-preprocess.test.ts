@@ -1,8 +1,10 @@
-// The fast preprocessing path (one sharp pipeline: decode + orient + shrink, no ICC pass without a
-// profile) must give the faces of the exact path (full decode, then letterbox): same counts, box
+// The fast preprocessing path (one sharp pipeline: decode + orient + shrink, no ICC pass when it is
+// the identity) must give the faces of the exact path (full decode, then letterbox): same counts, box
 // corners within 1 % of the face size, scores within 0.01, on the seed photos, enlarged/padded seeds and
 // 1920x1280 / 3840x2560 JPEGs with and without an ICC profile and with EXIF orientations.
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { onnxruntimeNodeBackend } from '../src/backends/onnxruntime-node.js';
 import { createDetector, type Detector } from '../src/detect/detector.js';
@@ -52,12 +54,24 @@ describe('fast preprocessing geometry', () => {
     }
   });
 
-  it('decoding without a profile skips the ICC pass and gives bit-identical pixels', async () => {
+  it('skipping the ICC pass (no profile, or sRGB) gives bit-identical pixels; a Display P3 profile is still applied', async () => {
     const blob = gaussianBlob(300, 200, 120, 90, 30);
-    for (const bytes of [await encodeJpeg(blob.data, 300, 200), await encodePng(blob.data, 300, 200)]) {
-      const a = await decodeRgb(new Uint8Array(bytes), 'x', { fast: false });
-      const b = await decodeRgb(new Uint8Array(bytes), 'x', { fast: true });
-      expect(Buffer.compare(Buffer.from(a.data), Buffer.from(b.data))).toBe(0);
+    // Colours away from grey, so a P3 -> sRGB conversion shows.
+    for (let i = 0; i < blob.data.length; i += 3) blob.data[i + 1] = 255 - blob.data[i + 1]!;
+    const files: [string, Uint8Array, boolean][] = [
+      ['JPEG, no profile', new Uint8Array(await encodeJpeg(blob.data, 300, 200)), false],
+      ['JPEG, sRGB profile', new Uint8Array(await encodeJpeg(blob.data, 300, 200, { icc: 'srgb' })), false],
+      ['PNG, no profile', new Uint8Array(await encodePng(blob.data, 300, 200)), false],
+      ['JPEG, Display P3 profile', new Uint8Array(await encodeJpeg(blob.data, 300, 200, { icc: 'p3' })), true],
+    ];
+    if (SEED) for (const f of SEED_PHOTOS) files.push([`seed ${f} (sRGB IEC61966-2.1 profile)`, new Uint8Array(await readFile(path.join(SEED, f))), false]);
+    const noIcc = async (bytes: Uint8Array) => new Uint8Array(await sharp(bytes, { ignoreIcc: true }).removeAlpha().toColourspace('srgb').raw().toBuffer());
+    for (const [what, bytes, converted] of files) {
+      const exact = await decodeRgb(bytes, what, { fast: false });
+      const fast = await decodeRgb(bytes, what, { fast: true });
+      expect(Buffer.compare(Buffer.from(exact.data), Buffer.from(fast.data)), what).toBe(0);
+      // The profile really changes P3 pixels, so it is applied rather than skipped there.
+      expect(Buffer.compare(Buffer.from(exact.data), Buffer.from(await noIcc(bytes))) !== 0, what).toBe(converted);
     }
   });
 });
@@ -87,7 +101,7 @@ describe.skipIf(!SEED || !ORT)('fast vs exact preprocessing: the same faces (nee
   };
 
   it('seed photos (128x128 PNG: identity for short_range, enlarged for full_range)', async () => {
-    for (const file of SEED_PHOTOS) expect(await compare(new Uint8Array(await import('node:fs/promises').then((fs) => fs.readFile(path.join(SEED!, file)))), file)).toBeGreaterThan(0);
+    for (const file of SEED_PHOTOS) expect(await compare(new Uint8Array(await readFile(path.join(SEED!, file))), file)).toBeGreaterThan(0);
   });
 
   it('seed photos enlarged and padded to larger PNGs', async () => {

@@ -48,7 +48,7 @@ export interface DetectorOptions {
   readonly maxInputPixels?: number;
   /**
    * 'fast' (default): encoded images are decoded, oriented and shrunk in one sharp pipeline
-   * (shrink-on-load), with no colour-profile pass when there is no profile. 'exact': decoded at full
+   * (shrink-on-load), with no colour-profile pass when it is the identity (no profile or sRGB). 'exact': decoded at full
    * size, then letterboxed. Both give the same faces (test/detect-fast-preprocess.test.ts).
    */
   readonly preprocess?: Preprocess;

@@ -73,8 +73,8 @@ function rawToRgb(raw: RawImage, label: string): RgbImage {
 
 /**
  * How encoded images are brought to the model input. 'fast' (default): one sharp pipeline decodes,
- * orients and shrinks (shrink-on-load for JPEG/WebP), and skips the colour-profile pass when there is no
- * profile. 'exact': decode at full size, then letterbox (the reference the fast path is tested against).
+ * orients and shrinks (shrink-on-load for JPEG/WebP), and skips the colour-profile pass when it is the
+ * identity (no profile, or sRGB). 'exact': decode at full size, then letterbox (the reference the fast path is tested against).
  * Raw pixels and images not larger than the model input take the same route either way.
  */
 export type Preprocess = 'exact' | 'fast';

@@ -1,4 +1,5 @@
 // Image I/O with sharp: decode untrusted raster images to RGB bytes (EXIF orientation applied) and normalize for the model.
+import { parse as parseIcc } from 'icc';
 import sharp, { type Metadata, type Sharp, type SharpOptions } from 'sharp';
 import { InputImageError, InvalidOptionError } from '../errors.js';
 import { readRegularFile } from '../util/fs.js';
@@ -22,7 +23,7 @@ export interface DecodeRgbOptions {
    * holding a second full-size copy.
    */
   readonly orientation?: 'apply' | 'defer';
-  /** Skip the colour-profile pass when the image has no ICC profile (identical pixels, 2-3x faster decoding). */
+  /** Skip the colour-profile pass when it is the identity: no profile, or an sRGB one (identical pixels, faster decoding). */
   readonly fast?: boolean;
 }
 
@@ -57,8 +58,7 @@ interface CheckedEncoded {
  * Hostile input is refused before the decoder sees it: a path must be a regular file (a FIFO is never
  * opened for reading), the format is sniffed from the bytes and must be a raster format (no SVG/PDF,
  * which render other files), and width x height from the header must be within maxInputPixels.
- * `fast`: skip the colour-profile pass when the image carries no ICC profile (sharp would otherwise
- * run an sRGB conversion that leaves the pixels unchanged); an embedded profile is still applied.
+ * `fast`: skip the colour-profile pass when it would not change the pixels (iccChangesPixels).
  */
 async function checkEncoded(input: string | Uint8Array, label: string, maxInputPixels: number | undefined, fast: boolean): Promise<CheckedEncoded> {
   const maxPixels = maxInputPixels ?? DEFAULT_MAX_INPUT_PIXELS;
@@ -84,8 +84,25 @@ async function checkEncoded(input: string | Uint8Array, label: string, maxInputP
     if (width * height > maxPixels) {
       fail('INPUT_TOO_LARGE', `image is ${width}x${height} (${(width * height / 1e6).toFixed(1)} megapixels), above the limit of ${maxPixels / 1e6} megapixels (maxInputPixels / --max-pixels)`);
     }
-    return { bytes, meta, sharpOptions: fast && !meta.hasProfile ? { ...base, ignoreIcc: true } : base, fail };
+    return { bytes, meta, sharpOptions: fast && !iccChangesPixels(meta) ? { ...base, ignoreIcc: true } : base, fail };
   });
+}
+
+/**
+ * Whether the embedded colour profile would change the decoded 8-bit sRGB pixels. No profile, or an RGB
+ * profile that describes itself as sRGB (what cameras, phones and editors embed by default), converts to
+ * sRGB as the identity: skipping it gave bit-identical pixels and 3-4x faster decoding of the seed photos
+ * (test/detect-fast-preprocess.test.ts). Any other profile (Display P3, Adobe RGB, CMYK, or one that
+ * does not parse) is applied.
+ */
+function iccChangesPixels(meta: Metadata): boolean {
+  if (!meta.hasProfile || !meta.icc) return false;
+  try {
+    const profile = parseIcc(meta.icc);
+    return !(profile.colorSpace === 'RGB' && /^srgb\b/i.test(profile.description ?? ''));
+  } catch {
+    return true;
+  }
 }
 
 /** Runs a sharp step, turning its errors into IMAGE_DECODE / INPUT_TOO_LARGE naming the input. */
@@ -142,7 +159,7 @@ export interface ShrunkRgb {
 /**
  * The fast path: decode, orient and shrink in one sharp pipeline, straight to the size `target` picks
  * from the displayed (EXIF-oriented) size in the header. JPEG and WebP then decode at a fraction of
- * their size (shrink-on-load), and the colour-profile pass is skipped when there is no profile. When
+ * their size (shrink-on-load), and the colour-profile pass is skipped when it is the identity (no profile, or sRGB). When
  * `target` returns null (nothing to shrink) the whole image is decoded as stored instead. The image
  * returned has the size sharp actually produced; callers check it against their geometry.
  */
