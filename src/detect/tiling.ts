@@ -27,8 +27,9 @@ export interface Tile {
 /**
  * The smallest face width, in model input pixels, a preset finds reliably. Measured on the seed photos
  * shrunk into a model-size canvas (scripts/measure-face-size.ts; test/detect-tiling.test.ts checks it):
- * full_range found 5 of 8 faces at 9 px and all 8 at 12, 15 and 18 px; short_range found 3 of 5 at 12 px,
- * 4 of 5 at 15-21 px, and stays unreliable below about 24 px. Presets not measured get a quarter of their input.
+ * full_range found 0 of 8 faces at 6 px, 5 of 8 at 9 px, and every face from 12 px up (apart from one
+ * at 45-51 px). short_range found 3 of 5 at 12 px, 4 of 5 at 15-21 px and 2-3 of 3 from 24 px up: it
+ * never gets fully reliable, so tiling suits full_range. Unmeasured presets get a quarter of their input.
  */
 export const MIN_FACE_MODEL_PIXELS: Readonly<Record<string, number>> = { full_range: 12, full_range_sparse: 12, short_range: 24 };
 
