@@ -88,7 +88,7 @@ for (let i = 0; i < rounds + 1; i++) {
   tiledFound = faces;
   if (i > 0) plainTimes.push(a), tiledTimes.push(b);
 }
-console.log(`mosaic ${mosaic.width}x${mosaic.height} JPEG (seed photos + mirror images, 3x2; faces 2.3 % to 6.5 % of the width), full_range:`);
+console.log(`mosaic ${mosaic.width}x${mosaic.height} JPEG (seed photos + mirror images, 3x2; faces 2.3 % to 6.7 % of the width), full_range:`);
 console.log(`| | faces | detect() ms (median of ${rounds}) | model inputs |`);
 console.log(`| --- | --- | --- | --- |`);
 console.log(`| true faces (each seed photo alone) | ${truth} | | |`);
