@@ -3,6 +3,7 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { onnxruntimeNodeBackend } from '../src/backends/onnxruntime-node.js';
+import { createDetectorCore } from '../src/detect/core.js';
 import { createDetector, type Detector } from '../src/detect/detector.js';
 import type { Face } from '../src/detect/face.js';
 import type { RawImage } from '../src/detect/input.js';
@@ -119,6 +120,24 @@ describe.skipIf(!SEED || !ORT)('tiling on real faces (needs the seed photos and 
     expect(matched).toBe(16);
     // At most one detection that is not a true face (a 0.60 fragment where a tile cuts a shirt, see README).
     expect(faces.length - matched).toBeLessThanOrEqual(1);
+  });
+
+  it('the platform-free core tiles too (the browser route: pure-TypeScript letterbox, RGBA pixels)', async () => {
+    const mosaic = await seedMosaic(SEED!, 1280);
+    const rgba = new Uint8Array(mosaic.width * mosaic.height * 4);
+    for (let p = 0, q = 0; q < rgba.length; p += 3, q += 4) rgba.set([mosaic.raw[p]!, mosaic.raw[p + 1]!, mosaic.raw[p + 2]!, 255], q);
+    const core = createDetectorCore({ preset: full, backend: plain.backend, tiling: 'auto' });
+    const prepared = await core.prepare({ data: rgba, width: mosaic.width, height: mosaic.height, channels: 4 }, 'mosaic');
+    expect(prepared.tiles).toHaveLength(12);
+    const [faces] = await core.infer([prepared]);
+    const node = await tiled.detect({ data: new Uint8Array(mosaic.raw), width: mosaic.width, height: mosaic.height });
+    // The same faces as the Node detector (whose letterbox is sharp's), within 2 % of their size.
+    let same = 0;
+    for (const f of node) {
+      if (faces!.some((g) => Math.max(Math.abs(g.box.xMin - f.box.xMin), Math.abs(g.box.yMin - f.box.yMin), Math.abs(g.box.xMax - f.box.xMax), Math.abs(g.box.yMax - f.box.yMax)) < 0.02 * f.box.width)) same++;
+    }
+    expect(same).toBeGreaterThanOrEqual(15);
+    expect(Math.abs(faces!.length - node.length)).toBeLessThanOrEqual(1);
   });
 
   it('a face on a tile seam, found whole by both tiles, is reported once', async () => {
