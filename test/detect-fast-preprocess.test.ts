@@ -76,6 +76,21 @@ describe('fast preprocessing geometry', () => {
   });
 });
 
+describe('the fast path keeps every hostile-input check', () => {
+  const code = async (p: Promise<unknown>) => p.then(() => 'resolved', (e: { code?: string }) => e.code);
+  it('sniffed format, pixel limit from the header, regular files only, typed decode errors', async () => {
+    const fast = (input: string | Uint8Array, opts = {}) => loadModelInput(input, 'x', 192, 192, { preprocess: 'fast', ...opts });
+    expect(await code(fast(new TextEncoder().encode('<svg xmlns="http://www.w3.org/2000/svg" width="600" height="600"/>')))).toBe('INPUT_FORMAT_UNSUPPORTED');
+    const jpg = new Uint8Array(await encodeJpeg(gaussianBlob(400, 320, 100, 100, 20).data, 400, 320));
+    expect(await code(fast(jpg, { maxInputPixels: 400 * 320 - 1 }))).toBe('INPUT_TOO_LARGE');
+    expect(await code(fast(jpg.subarray(0, 300)))).toBe('IMAGE_DECODE');
+    expect(await code(fast(new Uint8Array(0)))).toBe('IMAGE_EMPTY');
+    expect(await code(fast('/dev/null'))).toBe('INPUT_NOT_A_FILE');
+    expect(await code(fast(path.join(path.sep, 'no', 'such', 'photo.jpg')))).toBe('INPUT_NOT_FOUND');
+    expect((await fast(jpg)).transform).toMatchObject({ resizedWidth: 192, resizedHeight: 154 });
+  });
+});
+
 describe.skipIf(!SEED || !ORT)('fast vs exact preprocessing: the same faces (needs the seed photos and onnxruntime-node)', () => {
   const detectors: Record<string, { exact: Detector; fast: Detector }> = {};
   beforeAll(async () => {
