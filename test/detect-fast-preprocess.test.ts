@@ -54,6 +54,21 @@ describe('fast preprocessing geometry', () => {
     }
   });
 
+  it('WebP (shrink-on-load too), AVIF and TIFF land where the transform says', async () => {
+    for (const [w, h] of [[1920, 1280], [4000, 3000]] as const) {
+      const cx = 0.9 * w, cy = 0.15 * h;
+      const blob = gaussianBlob(w, h, cx, cy, 0.03 * Math.min(w, h));
+      for (const fmt of ['webp', 'avif', 'tiff'] as const) {
+        const bytes = new Uint8Array(await sharp(blob.data, { raw: { width: w, height: h, channels: 3 } })[fmt]({ quality: 95 }).toBuffer());
+        const fast = await loadModelInput(bytes, fmt, 192, 192, { preprocess: 'fast' });
+        const c = centroid(fast.model);
+        const want = imageToModel(fast.transform, cx + 0.5, cy + 0.5);
+        expect(Math.abs(c.x + 0.5 - want.u * 192), `${fmt} ${w}x${h} x`).toBeLessThan(0.03);
+        expect(Math.abs(c.y + 0.5 - want.v * 192), `${fmt} ${w}x${h} y`).toBeLessThan(0.03);
+      }
+    }
+  });
+
   it('skipping the ICC pass (no profile, or sRGB) gives bit-identical pixels; a Display P3 profile is still applied', async () => {
     const blob = gaussianBlob(300, 200, 120, 90, 30);
     // Colours away from grey, so a P3 -> sRGB conversion shows.
