@@ -38,3 +38,6 @@ export {
   UnsupportedOpError,
 } from './errors.js';
 export { BackendError, GraphShapeError } from './errors.js';
+export type { Preprocess } from './detect/input.js';
+export { autoTileGrid, planTiles } from './detect/tiling.js';
+export type { Tile, TileGrid, TilingOption } from './detect/tiling.js';

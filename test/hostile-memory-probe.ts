@@ -28,7 +28,7 @@ function peak(): number {
   }
 }
 
-const [file, mode, warmup] = process.argv.slice(2) as [string, 'detect' | 'out', string];
+const [file, mode, warmup, preprocess = 'exact'] = process.argv.slice(2) as [string, 'detect' | 'out', string, ('exact' | 'fast')?];
 const { width, height } = await decodeRgb(warmup); // loads the decoders before the baseline
 const big = (await import('sharp')).default;
 const meta = await big(file).metadata();
@@ -36,7 +36,7 @@ const pixels = meta.width! * meta.height!;
 const out = await mkdtemp(path.join(os.tmpdir(), 'memory-probe-'));
 const quiet = console.log;
 try {
-  const detector = await createDetector({ backend: 'reference' });
+  const detector = await createDetector({ backend: 'reference', preprocess });
   await detector.detect(warmup);
   console.log = () => undefined;
   await run([warmup, '--backend', 'reference', '--out', path.join(out, 'warm')]);

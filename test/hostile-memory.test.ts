@@ -31,8 +31,8 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function probe(file: string, mode: 'detect' | 'out'): { pixels: number; bytesPerPixel: number } {
-  const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', path.join(REPO_ROOT, 'test', 'hostile-memory-probe.ts'), file, mode, warmup], {
+function probe(file: string, mode: 'detect' | 'out', preprocess: 'exact' | 'fast' = 'exact'): { pixels: number; bytesPerPixel: number } {
+  const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', path.join(REPO_ROOT, 'test', 'hostile-memory-probe.ts'), file, mode, warmup, preprocess], {
     cwd: REPO_ROOT,
     encoding: 'utf8',
     timeout: 120_000,
@@ -53,6 +53,11 @@ describe('memory per pixel of an accepted image (README: about 4 bytes per pixel
       expect(bytesPerPixel).toBeLessThanOrEqual(4 * 1.2);
     });
   }
+
+  it('detect, fast preprocessing (the default): the 16 MP JPEG is shrunk while it is decoded, never held whole', () => {
+    const { bytesPerPixel } = probe(files.rotatedJpeg!, 'detect', 'fast');
+    expect(bytesPerPixel).toBeLessThan(1);
+  });
 
   it('detect --out on the rotated JPEG: decoded once, drawn into those pixels, turned while encoding', () => {
     const { bytesPerPixel } = probe(files.rotatedJpeg!, 'out');

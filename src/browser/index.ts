@@ -5,6 +5,7 @@
 import { BackendUnavailableError } from '../errors.js';
 import { checkDecodeSettings, createDetectorCore, type DecodeSettings, type ResolvedDecodeOptions } from '../detect/core.js';
 import type { Face } from '../detect/face.js';
+import type { TilingOption } from '../detect/tiling.js';
 import { getPreset } from '../presets/index.js';
 import type { Preset, PresetName } from '../presets/types.js';
 import { openArtifacts } from './artifacts.js';
@@ -30,6 +31,8 @@ export interface BrowserDetectorOptions extends DecodeSettings {
   readonly wasmPaths?: WasmPaths;
   /** Mirror every image left-right before detecting (a mirrored webcam preview); faces are then in mirrored coordinates. */
   readonly flipHorizontal?: boolean;
+  /** Also detect in tiles of the image, for small faces in large images (see the README's "Tiling"); default off. */
+  readonly tiling?: TilingOption;
 }
 
 export interface BrowserDetector {

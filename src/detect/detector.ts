@@ -10,8 +10,10 @@ import { getPreset } from '../presets/index.js';
 import type { Preset, PresetName } from '../presets/types.js';
 import { checkDecodeSettings, createDetectorCore, type PreparedImage, type ResolvedDecodeOptions } from './core.js';
 import type { Face } from './face.js';
-import { inputLabel, loadModelInput, type ImageInput } from './input.js';
+import { checkPreprocess, inputLabel, loadInputImage, loadModelInput, type ImageInput, type Preprocess } from './input.js';
+import { letterboxRgb } from './letterbox.js';
 import type { NmsFlavour } from './non-max-suppression.js';
+import { checkTiling, type TilingOption } from './tiling.js';
 
 export interface DetectorOptions {
   /** Preset name or record; default 'short_range' (MediaPipe Tasks' default face detector). */
@@ -44,6 +46,18 @@ export interface DetectorOptions {
   readonly source?: ModelSource;
   /** Refuse encoded images whose header says more pixels than this (INPUT_TOO_LARGE); default 100 megapixels. */
   readonly maxInputPixels?: number;
+  /**
+   * 'fast' (default): encoded images are decoded, oriented and shrunk in one sharp pipeline
+   * (shrink-on-load), with no colour-profile pass when it is the identity (no profile or sRGB). 'exact': decoded at full
+   * size, then letterboxed. Both give the same faces (test/detect-fast-preprocess.test.ts).
+   */
+  readonly preprocess?: Preprocess;
+  /**
+   * Also detect in tiles of the full-resolution image, for faces too small for the whole-image view:
+   * 'auto' (grid from the image size and the model) or { rows, cols, overlap? }. Default off. Each tile
+   * is one more model input in the batch, and the image is decoded at full size.
+   */
+  readonly tiling?: TilingOption;
 }
 
 /** The result for one image of a batch: its faces, or the error that image raised. */
@@ -66,6 +80,8 @@ export interface Detector {
 function checkOptions(opts: DetectorOptions): void {
   checkDecodeSettings(opts);
   if (opts.maxInputPixels !== undefined) checkMaxInputPixels(opts.maxInputPixels, 'createDetector: maxInputPixels');
+  checkPreprocess(opts.preprocess);
+  checkTiling(opts.tiling);
 }
 
 export async function createDetector(opts: DetectorOptions = {}): Promise<Detector> {
@@ -87,11 +103,15 @@ export async function createDetector(opts: DetectorOptions = {}): Promise<Detect
   const backend = await factory.load(source);
   // Everything after the pixels (letterboxed batch, run, decode, NMS, mapping back, dispose guard) is
   // the platform-free core the browser detector shares; Node adds file/sharp decoding in front of it.
-  const core = createDetectorCore({ preset, backend, minScore: opts.minScore, iouThreshold: opts.iouThreshold, nms: opts.nms, maxFaces: opts.maxFaces });
+  const { minScore, iouThreshold, nms, maxFaces, tiling } = opts;
+  const core = createDetectorCore({ preset, backend, minScore, iouThreshold, nms, maxFaces, tiling, letterbox: letterboxRgb });
   const { guarded, infer } = core;
+  const inputOptions = { maxInputPixels: opts.maxInputPixels, preprocess: opts.preprocess };
 
   async function prepare(input: ImageInput, label: string): Promise<PreparedImage> {
-    const loaded = await loadModelInput(input, label, preset.inputWidth, preset.inputHeight, { maxInputPixels: opts.maxInputPixels });
+    // Tiles are crops of the full-resolution pixels, so a tiled image is decoded whole (no shrink-on-load).
+    if (tiling !== undefined) return core.prepareRgb(await loadInputImage(input, label, inputOptions), label);
+    const loaded = await loadModelInput(input, label, preset.inputWidth, preset.inputHeight, inputOptions);
     return { label, ...loaded };
   }
 

@@ -1,6 +1,7 @@
 // What the detector accepts as an image, and its conversion to 8-bit RGB with typed errors naming the input.
 import { InputImageError } from '../errors.js';
-import { decodeRgb, orientationSwapsAxes, orientRgb, resizeRgb, type RgbImage } from '../image/pixels.js';
+import { InvalidOptionError } from '../errors.js';
+import { decodeRgb, decodeShrunkRgb, orientationSwapsAxes, orientRgb, resizeRgb, type RgbImage } from '../image/pixels.js';
 import { computeLetterbox, letterboxRgb, type LetterboxTransform } from './letterbox.js';
 
 /**
@@ -70,9 +71,26 @@ function rawToRgb(raw: RawImage, label: string): RgbImage {
   return { data: out, width, height };
 }
 
+/**
+ * How encoded images are brought to the model input. 'fast' (default): one sharp pipeline decodes,
+ * orients and shrinks (shrink-on-load for JPEG/WebP), and skips the colour-profile pass when it is the
+ * identity (no profile, or sRGB). 'exact': decode at full size, then letterbox (the reference the fast path is tested against).
+ * Raw pixels and images not larger than the model input take the same route either way.
+ */
+export type Preprocess = 'exact' | 'fast';
+export const PREPROCESS_MODES: readonly Preprocess[] = ['exact', 'fast'];
+
 export interface InputOptions {
   /** Refuse encoded images above this many pixels (width x height from the header); default 100 megapixels. */
   readonly maxInputPixels?: number;
+  /** Default 'fast'. */
+  readonly preprocess?: Preprocess;
+}
+
+export function checkPreprocess(value: unknown, where = 'createDetector'): void {
+  if (value !== undefined && !PREPROCESS_MODES.includes(value as Preprocess)) {
+    throw new InvalidOptionError('preprocess', `${where}: preprocess must be one of ${PREPROCESS_MODES.join(', ')}, got ${String(value)}`);
+  }
 }
 
 function badInputType(label: string): never {
@@ -96,7 +114,7 @@ function checkDecoded(rgb: RgbImage, label: string): void {
 /** Decode or validate any accepted input into packed 8-bit RGB (EXIF orientation applied for encoded images). */
 export async function loadInputImage(input: ImageInput, label = inputLabel(input), options: InputOptions = {}): Promise<RgbImage> {
   if (typeof input === 'string' || input instanceof Uint8Array) {
-    const rgb = await decodeRgb(input, label, { maxInputPixels: options.maxInputPixels });
+    const rgb = await decodeRgb(input, label, { maxInputPixels: options.maxInputPixels, fast: (options.preprocess ?? 'fast') === 'fast' });
     checkDecoded(rgb, label);
     return rgb;
   }
@@ -136,7 +154,9 @@ export async function loadModelInput(
 ): Promise<ModelInput> {
   let rgb: RgbImage;
   let orientation = 1;
-  if (typeof input === 'string' || input instanceof Uint8Array) {
+  const encoded = typeof input === 'string' || input instanceof Uint8Array;
+  if (encoded && (options.preprocess ?? 'fast') === 'fast') return fastModelInput(input, label, targetWidth, targetHeight, options);
+  if (encoded) {
     const decoded = await decodeRgb(input, label, { maxInputPixels: options.maxInputPixels, orientation: 'defer' });
     checkDecoded(decoded, label);
     ({ orientation } = decoded);
@@ -147,16 +167,60 @@ export async function loadModelInput(
   } else {
     return badInputType(label);
   }
+  return fitToModel(rgb, orientation, targetWidth, targetHeight);
+}
+
+/** Stored pixels + their orientation, letterboxed (shrunk as stored and then turned, when that is possible). */
+async function fitToModel(rgb: RgbImage, orientation: number, targetWidth: number, targetHeight: number): Promise<ModelInput> {
   const swap = orientationSwapsAxes(orientation);
   const width = swap ? rgb.height : rgb.width;
   const height = swap ? rgb.width : rgb.height;
   const transform = computeLetterbox(width, height, targetWidth, targetHeight);
-  const shrinks = !transform.identity && transform.resizedWidth <= width && transform.resizedHeight <= height;
-  if (orientation !== 1 && shrinks) {
+  if (orientation !== 1 && shrinks(transform, width, height)) {
     // Resampling commutes with flips and 90-degree turns (the kernel is symmetric and centre-aligned).
     const small = await resizeRgb(rgb, swap ? transform.resizedHeight : transform.resizedWidth, swap ? transform.resizedWidth : transform.resizedHeight);
     return { width, height, model: padToTarget(orientRgb(small, orientation), transform), transform };
   }
   const { image } = await letterboxRgb(orientRgb(rgb, orientation), targetWidth, targetHeight);
   return { width, height, model: image, transform };
+}
+
+/** Whether letterboxing to `t` shrinks (or keeps) both sides: the case sharp resizes. */
+function shrinks(t: LetterboxTransform, width: number, height: number): boolean {
+  return !t.identity && t.resizedWidth <= width && t.resizedHeight <= height;
+}
+
+/**
+ * The fast path for encoded images (see Preprocess). The transform describes what the pipeline
+ * produced: the letterbox geometry is recomputed around the size sharp actually returned (the same as
+ * computeLetterbox's unless sharp rounded differently), so boxes map back through exactly that scale.
+ */
+async function fastModelInput(input: string | Uint8Array, label: string, targetWidth: number, targetHeight: number, options: InputOptions): Promise<ModelInput> {
+  const result = await decodeShrunkRgb(
+    input,
+    label,
+    (w, h) => {
+      const t = computeLetterbox(w, h, targetWidth, targetHeight);
+      return shrinks(t, w, h) ? { width: t.resizedWidth, height: t.resizedHeight } : null;
+    },
+    { maxInputPixels: options.maxInputPixels },
+  );
+  const { image, displayedWidth: width, displayedHeight: height } = result;
+  checkDecoded(image, label);
+  if (!result.shrunk) return fitToModel(image, result.orientation, targetWidth, targetHeight);
+  if (image.width > targetWidth || image.height > targetHeight) {
+    throw new InputImageError('IMAGE_SIZE', `${label}: the resize produced ${image.width}x${image.height}, larger than the model input ${targetWidth}x${targetHeight}`, { file: label });
+  }
+  const transform: LetterboxTransform = {
+    sourceWidth: width,
+    sourceHeight: height,
+    targetWidth,
+    targetHeight,
+    resizedWidth: image.width,
+    resizedHeight: image.height,
+    padLeft: Math.floor((targetWidth - image.width) / 2),
+    padTop: Math.floor((targetHeight - image.height) / 2),
+    identity: false,
+  };
+  return { width, height, model: padToTarget(image, transform), transform };
 }

@@ -8,6 +8,7 @@ import { NMS_FLAVOURS } from '../../detect/non-max-suppression.js';
 import { OutputPathError, ToolkitError } from '../../errors.js';
 import { decodeRgb, type DecodedRgb } from '../../image/pixels.js';
 import { PRESETS } from '../../presets/index.js';
+import { checkTiling, parseTiling, type TilingOption } from '../../detect/tiling.js';
 import { choiceOption, EXIT, numberOption, parseCommand, pathOption, presetNames, UsageError } from '../args.js';
 
 export const summary = 'detect faces in images (JSON lines with --json, annotated PNGs with --out)';
@@ -27,6 +28,8 @@ const USAGE = `usage: blazeface detect <images...> [options]
   --model-file <file>    the .tflite (required for the front and back presets)
   --artifacts <dir>      artifacts root (default the package's artifacts/)
   --max-pixels <n>       refuse images above n pixels, from the header (default 100000000)
+  --tiles <auto|RxC[:o]> also detect in tiles of the full-size image, for small faces in large photos
+                         (auto: grid from the image and model size; e.g. 2x3:0.25); each tile is one more model run
   --json                 one JSON record per image on stdout
   --out <dir>            write <name>.png per image with boxes and keypoints drawn; equal names
                          get -2, -3... in input order (a/x.jpg, b/x.jpg -> x.png, x-2.png)
@@ -90,6 +93,17 @@ async function detectAndDraw(detector: Detector, plan: OutputPlan, i: number, im
   }
 }
 
+function tilesOption(text: string): TilingOption {
+  const tiling = parseTiling(text);
+  if (tiling === null) throw new UsageError(`--tiles: expected auto or RxC[:overlap] (e.g. 2x3:0.25), got '${text}'`);
+  try {
+    checkTiling(tiling, '--tiles');
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
+  return tiling;
+}
+
 export async function run(argv: string[]): Promise<number> {
   let options: DetectorOptions;
   let parsed;
@@ -110,6 +124,7 @@ export async function run(argv: string[]): Promise<number> {
         out: { type: 'string' },
         overwrite: { type: 'boolean', default: false },
         'max-pixels': { type: 'string' },
+        tiles: { type: 'string' },
       },
       true,
     );
@@ -129,6 +144,7 @@ export async function run(argv: string[]): Promise<number> {
       modelFile: pathOption('--model-file', values['model-file']),
       artifactsRoot: pathOption('--artifacts', values.artifacts),
       maxInputPixels: numberOption('--max-pixels', values['max-pixels'], { min: 1, integer: true }),
+      tiling: values.tiles === undefined ? undefined : tilesOption(values.tiles),
     };
     pathOption('--out', values.out);
   } catch (err) {
