@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_ARTIFACTS_ROOT, readManifest, verifyPresetArtifacts } from '../src/artifacts/manifest.js';
 import { REPO_ROOT } from '../src/fixtures.js';
+import { mulberry32 } from '../src/util/random.js';
 
 const PRESETS = ['short_range', 'full_range'];
 const KILLS = 16;
@@ -23,17 +24,8 @@ afterAll(async () => {
   if (root) await rm(root, { recursive: true, force: true });
 });
 
-/** mulberry32: a small seeded PRNG, so the kill moments are the same on every run of the test. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// mulberry32 (src/util/random.ts), so the kill moments are the same on every run of the test.
+const prng = mulberry32;
 
 function convertArgs(dtype: 'float16' | 'float32'): string[] {
   return ['--import', 'tsx', path.join(REPO_ROOT, 'src', 'cli', 'main.ts'), 'convert', '--out', root, '--preset', PRESETS.join(','), '--tfjs-weights', dtype];
