@@ -6,6 +6,13 @@ import { createOrtBackend, type OrtModule } from './onnxruntime-common.js';
 
 const PACKAGE = 'onnxruntime-node';
 
+// Intra-op threads of sessions loaded from now on in this thread (undefined: ONNX Runtime's default, one
+// per core). detectMany's workers set 1, since N workers each using every core would oversubscribe it.
+let intraOpNumThreads: number | undefined;
+export function setOnnxruntimeNodeThreads(n: number | undefined): void {
+  intraOpNumThreads = n;
+}
+
 export const onnxruntimeNodeBackend: BackendFactory = {
   name: 'onnxruntime-node',
   runs: 'model.onnx',
@@ -26,7 +33,7 @@ export const onnxruntimeNodeBackend: BackendFactory = {
       version: `${PACKAGE} ${installedPackageVersion(PACKAGE) ?? 'unknown'}`,
       ort,
       source,
-      sessionOptions: { executionProviders: ['cpu'] },
+      sessionOptions: { executionProviders: ['cpu'], ...(intraOpNumThreads ? { intraOpNumThreads } : {}) },
       notes: ['native CPU execution provider, default graph optimizations'],
     });
   },

@@ -2,10 +2,10 @@
 // Shared by `blazeface detect --out` and the verifier's HTML report.
 import sharp, { type Sharp } from 'sharp';
 import type { RgbImage } from '../image/pixels.js';
-import { KEYPOINT_NAMES, type FaceLike, type KeypointName, type Point } from './face.js';
+import { KEYPOINT_NAMES, KEYPOINT_STYLE, type FaceLike, type KeypointName, type Point } from './face.js';
 
-/** One colour per keypoint, in KEYPOINT_NAMES order (right side warm, left side cool). */
-const KEYPOINT_COLOURS = ['#ff3b30', '#007aff', '#ffcc00', '#ff2d95', '#ff9500', '#5ac8fa'] as const;
+/** One colour per keypoint, in KEYPOINT_NAMES order: the HTML report's (KEYPOINT_STYLE). */
+const KEYPOINT_COLOURS = KEYPOINT_STYLE.map((k) => k.colour);
 const BOX_COLOUR = '#34c759';
 
 function rgbOf(hex: string): [number, number, number] {
@@ -74,7 +74,7 @@ export async function drawDetections(rgb: RgbImage, faces: readonly FaceLike[], 
 }
 
 /** Display coordinates -> stored-pixel coordinates of a w x h stored image with EXIF orientation o (continuous, pixel edges). */
-function displayToStored(o: number, w: number, h: number, p: Point): Point {
+export function displayToStored(o: number, w: number, h: number, p: Point): Point {
   const { x, y } = p;
   switch (o) {
     case 2: return { x: w - x, y };
@@ -104,7 +104,12 @@ const ORIENT_OPS: Record<number, (s: Sharp) => Sharp> = {
  * in display coordinates, are drawn onto the stored pixels (which are modified), and sharp turns the
  * result while encoding, so no rotated full-size copy is made. Equals drawDetections on the rotated image.
  */
-export async function drawDetectionsOriented(stored: RgbImage, orientation: number, faces: readonly FaceLike[]): Promise<Buffer> {
+export async function drawDetectionsOriented(
+  stored: RgbImage,
+  orientation: number,
+  faces: readonly FaceLike[],
+  options: AnnotateOptions = {},
+): Promise<Buffer> {
   const map = (p: Point) => displayToStored(orientation, stored.width, stored.height, p);
   const mapped = faces.map((f): FaceLike => {
     const a = map({ x: f.box.xMin, y: f.box.yMin });
@@ -115,5 +120,41 @@ export async function drawDetectionsOriented(stored: RgbImage, orientation: numb
   });
   drawDetectionsInPlace(stored, mapped);
   const s = sharp(stored.data, { raw: { width: stored.width, height: stored.height, channels: 3 } });
-  return (ORIENT_OPS[orientation]?.(s) ?? s).png().toBuffer();
+  const turned = ORIENT_OPS[orientation]?.(s) ?? s;
+  const swap = orientation >= 5;
+  const [w, h] = swap ? [stored.height, stored.width] : [stored.width, stored.height];
+  // Scores and the legend are text: an SVG overlay in display coordinates, composited after the turn.
+  if (options.labels !== false) turned.composite([{ input: Buffer.from(labelsSvg(w, h, faces)), top: 0, left: 0 }]);
+  return options.format === 'jpeg' ? turned.jpeg({ quality: 90 }).toBuffer() : turned.png().toBuffer();
+}
+
+export interface AnnotateOptions {
+  /** Encoding of the annotated image; default 'png'. */
+  readonly format?: 'png' | 'jpeg';
+  /** Draw each face's score and the keypoint legend (default true). */
+  readonly labels?: boolean;
+}
+
+function escapeXml(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** SVG (w x h, display coordinates) with each face's score above its box and the keypoint legend bottom-left. */
+export function labelsSvg(w: number, h: number, faces: readonly FaceLike[]): string {
+  const font = Math.max(10, Math.round(Math.min(w, h) / 40));
+  const parts = faces
+    .filter((f) => Number.isFinite(f.box.xMin) && Number.isFinite(f.box.yMin))
+    .map((f) => {
+      const x = Math.max(0, f.box.xMin);
+      const y = Math.max(font, f.box.yMin - font * 0.3);
+      return `<text x="${x.toFixed(1)}" y="${y.toFixed(1)}" fill="${BOX_COLOUR}" stroke="#000" stroke-width="${(font / 12).toFixed(1)}" paint-order="stroke">${f.score.toFixed(2)}</text>`;
+    });
+  let x = font * 0.5;
+  const y = h - font * 0.6;
+  for (const k of KEYPOINT_STYLE) {
+    parts.push(`<circle cx="${(x + font * 0.35).toFixed(1)}" cy="${(y - font * 0.35).toFixed(1)}" r="${(font * 0.35).toFixed(1)}" fill="${k.colour}"/>`);
+    parts.push(`<text x="${(x + font * 0.9).toFixed(1)}" y="${y.toFixed(1)}" fill="#fff" stroke="#000" stroke-width="${(font / 12).toFixed(1)}" paint-order="stroke">${escapeXml(k.label)}</text>`);
+    x += font * (1.4 + 0.55 * k.label.length);
+  }
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" font-family="sans-serif" font-size="${font}">${parts.join('')}</svg>`;
 }
