@@ -13,14 +13,15 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { BackendError, InvalidOptionError, type ToolkitError } from '../errors.js';
 import { PACKAGE_ROOT } from '../util/package-root.js';
-import type { BatchEntry, DetectorOptions } from './detector.js';
-import { errorFromRecord, faceFromRecord, type TaskExtras, type WorkerInit, type WorkerReply, type WorkerTask } from './detect-many-protocol.js';
+import { createDetector, type BatchEntry, type Detector, type DetectorOptions } from './detector.js';
+import { handleTask } from './detect-task.js';
+import { errorFromRecord, errorRecord, faceFromRecord, type ErrorRecord, type TaskExtras, type WorkerInit, type WorkerReply, type WorkerTask } from './detect-many-protocol.js';
 import { inputLabel, type ImageInput } from './input.js';
 
 export type { TaskExtras } from './detect-many-protocol.js';
 
 export interface DetectManyOptions extends DetectorOptions {
-  /** Worker threads (default: the number of cores). Each loads its own backend session. */
+  /** Worker threads (default: the number of cores), each with its own backend session; 0 runs in this thread. */
   readonly concurrency?: number;
   /** Yield in input order (default true); false yields each result as soon as it is ready. */
   readonly ordered?: boolean;
@@ -74,7 +75,35 @@ interface Slot {
 /** Per worker, two images at a time: one decodes (sharp's thread pool) while the other runs inference. */
 const PER_WORKER = 2;
 
-class Pool {
+interface Runner {
+  ready(): Promise<void>;
+  run(task: WorkerTask): Promise<WorkerReply>;
+  close(): Promise<void>;
+}
+
+/** concurrency 0: the same tasks in the calling thread, on one detector (any options, even a backendFactory). */
+class LocalRunner implements Runner {
+  private readonly detector: Promise<Detector>;
+  constructor(private readonly options: DetectorOptions) {
+    this.detector = createDetector(options);
+    this.detector.catch(() => undefined);
+  }
+  async ready(): Promise<void> {
+    await this.detector;
+  }
+  async run(task: WorkerTask): Promise<WorkerReply> {
+    try {
+      return await handleTask(await this.detector, task, this.options.maxInputPixels);
+    } catch (err) {
+      return { id: task.id, ok: false, error: errorRecord(err) };
+    }
+  }
+  async close(): Promise<void> {
+    await (await this.detector.catch(() => null))?.dispose();
+  }
+}
+
+class Pool implements Runner {
   private readonly slots: Slot[] = [];
   private readonly queue: { task: WorkerTask; resolve: (r: WorkerReply) => void }[] = [];
   private closed = false;
@@ -93,7 +122,7 @@ class Pool {
     const worker = new Worker(pathToFileURL(this.file), { workerData: this.init });
     const slot: Slot = { worker, inFlight: new Map(), ready: Promise.resolve() };
     slot.ready = new Promise<void>((resolve, reject) => {
-      worker.on('message', (msg: WorkerReply | { type: 'ready' } | { type: 'init-error'; error: WorkerReply extends never ? never : Parameters<typeof errorFromRecord>[0] }) => {
+      worker.on('message', (msg: WorkerReply | { type: 'ready' } | { type: 'init-error'; error: ErrorRecord }) => {
         if ('type' in msg) {
           if (msg.type === 'ready') resolve();
           else {
@@ -180,13 +209,13 @@ export async function* detectMany(
   options: DetectManyOptions = {},
 ): AsyncGenerator<ManyEntry, void, undefined> {
   const { concurrency = os.availableParallelism(), ordered = true, window: windowOpt, intraOpThreads = 1, ...detectorOptions } = options;
-  if (!Number.isInteger(concurrency) || concurrency < 1) throw new InvalidOptionError('concurrency', `detectMany: concurrency must be an integer >= 1, got ${String(concurrency)}`);
-  const window = windowOpt ?? concurrency * PER_WORKER * 2;
+  if (!Number.isInteger(concurrency) || concurrency < 0) throw new InvalidOptionError('concurrency', `detectMany: concurrency must be an integer >= 0, got ${String(concurrency)}`);
+  const window = windowOpt ?? Math.max(1, concurrency) * PER_WORKER * 2;
   if (!Number.isInteger(window) || window < 1) throw new InvalidOptionError('window', `detectMany: window must be an integer >= 1, got ${String(window)}`);
-  if (detectorOptions.backendFactory || detectorOptions.source) {
-    throw new InvalidOptionError('backendFactory', 'detectMany: backendFactory and source cannot cross into worker threads; pass backend/preset names');
+  if (concurrency > 0 && (detectorOptions.backendFactory || detectorOptions.source)) {
+    throw new InvalidOptionError('backendFactory', 'detectMany: backendFactory and source cannot cross into worker threads; pass backend/preset names, or concurrency 0');
   }
-  const pool = new Pool({ options: detectorOptions, intraOpThreads }, await workerFile(), concurrency);
+  const pool: Runner = concurrency === 0 ? new LocalRunner(detectorOptions) : new Pool({ options: detectorOptions, intraOpThreads }, await workerFile(), concurrency);
   const iterator = Symbol.asyncIterator in inputs ? inputs[Symbol.asyncIterator]() : (inputs as Iterable<ImageInput | ManyTask>)[Symbol.iterator]();
   try {
     await pool.ready();
