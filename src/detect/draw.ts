@@ -149,12 +149,14 @@ export function labelsSvg(w: number, h: number, faces: readonly FaceLike[]): str
       const y = Math.max(font, f.box.yMin - font * 0.3);
       return `<text x="${x.toFixed(1)}" y="${y.toFixed(1)}" fill="${BOX_COLOUR}" stroke="#000" stroke-width="${(font / 12).toFixed(1)}" paint-order="stroke">${f.score.toFixed(2)}</text>`;
     });
-  let x = font * 0.5;
-  const y = h - font * 0.6;
-  for (const k of KEYPOINT_STYLE) {
-    parts.push(`<circle cx="${(x + font * 0.35).toFixed(1)}" cy="${(y - font * 0.35).toFixed(1)}" r="${(font * 0.35).toFixed(1)}" fill="${k.colour}"/>`);
-    parts.push(`<text x="${(x + font * 0.9).toFixed(1)}" y="${y.toFixed(1)}" fill="#fff" stroke="#000" stroke-width="${(font / 12).toFixed(1)}" paint-order="stroke">${escapeXml(k.label)}</text>`);
-    x += font * (1.4 + 0.55 * k.label.length);
+  // The legend shrinks to fit the width (about 31 font sizes long); too small to read, it is left out.
+  const lf = Math.min(font, w / (1.4 * KEYPOINT_STYLE.length + 0.55 * KEYPOINT_STYLE.reduce((n, k) => n + k.label.length, 0) + 1));
+  let x = lf * 0.5;
+  const y = h - lf * 0.6;
+  for (const k of lf >= 7 ? KEYPOINT_STYLE : []) {
+    parts.push(`<circle cx="${(x + lf * 0.35).toFixed(1)}" cy="${(y - lf * 0.35).toFixed(1)}" r="${(lf * 0.35).toFixed(1)}" fill="${k.colour}"/>`);
+    parts.push(`<text x="${(x + lf * 0.9).toFixed(1)}" y="${y.toFixed(1)}" font-size="${lf.toFixed(1)}" fill="#fff" stroke="#000" stroke-width="${(lf / 12).toFixed(1)}" paint-order="stroke">${escapeXml(k.label)}</text>`);
+    x += lf * (1.4 + 0.55 * k.label.length);
   }
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" font-family="sans-serif" font-size="${font}">${parts.join('')}</svg>`;
 }
