@@ -38,3 +38,8 @@ export {
   UnsupportedOpError,
 } from './errors.js';
 export { BackendError, GraphShapeError } from './errors.js';
+export { detectMany } from './detect/detect-many.js';
+export type { DetectManyOptions, ManyEntry, ManyTask, TaskExtras } from './detect/detect-many.js';
+export { cropRect, faceCropsJpeg, faceRect, CROP_SCALE, CROP_SIZE } from './detect/crops.js';
+export type { FaceRect } from './detect/crops.js';
+export { KEYPOINT_STYLE } from './detect/face.js';
