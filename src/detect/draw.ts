@@ -119,12 +119,16 @@ export async function drawDetectionsOriented(
     return { box: { xMin, yMin, xMax, yMax, width: xMax - xMin, height: yMax - yMin }, keypoints, score: f.score };
   });
   drawDetectionsInPlace(stored, mapped);
-  const s = sharp(stored.data, { raw: { width: stored.width, height: stored.height, channels: 3 } });
-  const turned = ORIENT_OPS[orientation]?.(s) ?? s;
   const swap = orientation >= 5;
   const [w, h] = swap ? [stored.height, stored.width] : [stored.width, stored.height];
-  // Scores and the legend are text: an SVG overlay in display coordinates, composited after the turn.
-  if (options.labels !== false) turned.composite([{ input: Buffer.from(labelsSvg(w, h, faces)), top: 0, left: 0 }]);
+  // Scores and the legend are text: small SVG overlays laid out in display coordinates, rendered by sharp
+  // and blended into the stored pixels one pixel at a time (sharp's composite would make the turned
+  // full-size image RGBA: one more byte per pixel).
+  if (options.labels !== false) {
+    for (const o of labelOverlays(w, h, faces)) await blendOverlay(stored, orientation, o);
+  }
+  const s = sharp(stored.data, { raw: { width: stored.width, height: stored.height, channels: 3 } });
+  const turned = ORIENT_OPS[orientation]?.(s) ?? s;
   return options.format === 'jpeg' ? turned.jpeg({ quality: 90 }).toBuffer() : turned.png().toBuffer();
 }
 
@@ -139,24 +143,54 @@ function escapeXml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
-/** SVG (w x h, display coordinates) with each face's score above its box and the keypoint legend bottom-left. */
-export function labelsSvg(w: number, h: number, faces: readonly FaceLike[]): string {
-  const font = Math.max(10, Math.round(Math.min(w, h) / 40));
-  const parts = faces
-    .filter((f) => Number.isFinite(f.box.xMin) && Number.isFinite(f.box.yMin))
-    .map((f) => {
-      const x = Math.max(0, f.box.xMin);
-      const y = Math.max(font, f.box.yMin - font * 0.3);
-      return `<text x="${x.toFixed(1)}" y="${y.toFixed(1)}" fill="${BOX_COLOUR}" stroke="#000" stroke-width="${(font / 12).toFixed(1)}" paint-order="stroke">${f.score.toFixed(2)}</text>`;
-    });
+/** Alpha-blend an overlay placed at (left, top) in display coordinates into stored pixels with EXIF orientation `orientation`. */
+async function blendOverlay(stored: RgbImage, orientation: number, o: { input: Buffer; left: number; top: number }): Promise<void> {
+  const { data, info } = await sharp(o.input).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+  for (let y = 0; y < info.height; y++) {
+    for (let x = 0; x < info.width; x++) {
+      const i = (y * info.width + x) * 4;
+      const a = data[i + 3]! / 255;
+      if (a === 0) continue;
+      const p = displayToStored(orientation, stored.width, stored.height, { x: o.left + x + 0.5, y: o.top + y + 0.5 });
+      const sx = Math.floor(p.x), sy = Math.floor(p.y);
+      if (sx < 0 || sy < 0 || sx >= stored.width || sy >= stored.height) continue;
+      const j = (sy * stored.width + sx) * 3;
+      for (let c = 0; c < 3; c++) stored.data[j + c] = Math.round(data[i + c]! * a + stored.data[j + c]! * (1 - a));
+    }
+  }
+}
+
+function svg(w: number, h: number, font: number, body: string): Buffer {
+  return Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${Math.ceil(w)}" height="${Math.ceil(h)}" font-family="sans-serif" font-size="${font.toFixed(1)}">${body}</svg>`);
+}
+
+/** Each face's score above its box, and the keypoint legend bottom-left, as small overlays placed in a w x h image. */
+export function labelOverlays(w: number, h: number, faces: readonly FaceLike[]): { input: Buffer; left: number; top: number }[] {
+  // Readable from 10 px up; capped at 48 px so a huge photo does not render huge text overlays.
+  const font = Math.min(48, Math.max(10, Math.round(Math.min(w, h) / 40)));
+  const stroke = (f: number) => `stroke="#000" stroke-width="${(f / 12).toFixed(1)}" paint-order="stroke"`;
+  const out: { input: Buffer; left: number; top: number }[] = [];
+  for (const f of faces) {
+    if (!(Number.isFinite(f.box.xMin) && Number.isFinite(f.box.yMin))) continue;
+    const bw = font * 2.6, bh = font * 1.3;
+    const left = Math.round(Math.min(Math.max(0, f.box.xMin), w - bw));
+    const top = Math.round(Math.min(Math.max(0, f.box.yMin - bh), h - bh));
+    if (left < 0 || top < 0) continue; // the image is smaller than the label
+    out.push({ input: svg(bw, bh, font, `<text x="1" y="${(font * 1.0).toFixed(1)}" fill="${BOX_COLOUR}" ${stroke(font)}>${f.score.toFixed(2)}</text>`), left, top });
+  }
   // The legend shrinks to fit the width (about 31 font sizes long); too small to read, it is left out.
   const lf = Math.min(font, w / (1.4 * KEYPOINT_STYLE.length + 0.55 * KEYPOINT_STYLE.reduce((n, k) => n + k.label.length, 0) + 1));
-  let x = lf * 0.5;
-  const y = h - lf * 0.6;
-  for (const k of lf >= 7 ? KEYPOINT_STYLE : []) {
-    parts.push(`<circle cx="${(x + lf * 0.35).toFixed(1)}" cy="${(y - lf * 0.35).toFixed(1)}" r="${(lf * 0.35).toFixed(1)}" fill="${k.colour}"/>`);
-    parts.push(`<text x="${(x + lf * 0.9).toFixed(1)}" y="${y.toFixed(1)}" font-size="${lf.toFixed(1)}" fill="#fff" stroke="#000" stroke-width="${(lf / 12).toFixed(1)}" paint-order="stroke">${escapeXml(k.label)}</text>`);
-    x += lf * (1.4 + 0.55 * k.label.length);
+  if (lf >= 7 && h > lf * 1.6) {
+    const parts: string[] = [];
+    let x = lf * 0.5;
+    const y = lf * 1.1;
+    for (const k of KEYPOINT_STYLE) {
+      parts.push(`<circle cx="${(x + lf * 0.35).toFixed(1)}" cy="${(y - lf * 0.35).toFixed(1)}" r="${(lf * 0.35).toFixed(1)}" fill="${k.colour}"/>`);
+      parts.push(`<text x="${(x + lf * 0.9).toFixed(1)}" y="${y.toFixed(1)}" fill="#fff" ${stroke(lf)}>${escapeXml(k.label)}</text>`);
+      x += lf * (1.4 + 0.55 * k.label.length);
+    }
+    const lh = Math.ceil(lf * 1.5);
+    out.push({ input: svg(Math.min(w, Math.ceil(x)), lh, lf, parts.join('')), left: 0, top: h - lh });
   }
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" font-family="sans-serif" font-size="${font}">${parts.join('')}</svg>`;
+  return out;
 }

@@ -44,7 +44,8 @@ const USAGE = `usage: blazeface detect <images | folders | 'globs'...> [options]
   --shard <i>/<n>        only the images whose relative path hashes to shard i of n (0 <= i < n):
                          run n jobs with i = 0..n-1 (GNU parallel, a Kubernetes Indexed Job...)
   --jobs <n>             worker threads, each with its own model session (default: the core
-                         count, ${os.availableParallelism()} here); 0 runs in the main thread
+                         count, ${os.availableParallelism()} here; 0 for a single image file); 0 runs in
+                         the main thread
   --unordered            print each image as it finishes instead of in input order
   --chunk-size <n>       images in flight or waiting for their turn, at most (default 4 per job):
                          the memory bound
@@ -184,7 +185,7 @@ export async function run(argv: string[]): Promise<number> {
     if (values.format !== undefined && values.json && values.format !== 'jsonl') throw new UsageError(`--json and --format ${values.format} disagree`);
     format = values.format !== undefined ? choiceOption('--format', values.format, FORMATS) : values.json || values.output ? 'jsonl' : 'text';
     shard = shardOption(values.shard);
-    jobs = numberOption('--jobs', values.jobs, { min: 0, integer: true }) ?? os.availableParallelism();
+    jobs = numberOption('--jobs', values.jobs, { min: 0, integer: true }) ?? -1;
     chunk = numberOption('--chunk-size', values['chunk-size'], { min: 1, integer: true });
     if (values.resume && !values.output) throw new UsageError('--resume needs --output FILE (the file whose images are skipped)');
     if (values.resume && format !== 'jsonl' && format !== 'csv') throw new UsageError(`--resume works with --format jsonl or csv, not ${format}`);
@@ -194,6 +195,8 @@ export async function run(argv: string[]): Promise<number> {
     return EXIT.usage;
   }
   const { values, positionals } = parsed;
+  // Default: a worker per core; one image file alone runs in this thread (a pool would only add start-up).
+  if (jobs < 0) jobs = positionals.length === 1 && (await stat(positionals[0]!).catch(() => null))?.isFile() ? 0 : os.availableParallelism();
   const outFormat = values['out-format'] as 'png' | 'jpeg';
 
   // Every output check that can be made before detecting: a bad --output/--out/--crops fails up front.
