@@ -69,6 +69,9 @@ export async function workerFile(): Promise<string> {
 interface Slot {
   worker: Worker;
   ready: Promise<void>;
+  loaded: boolean;
+  /** Exited, or failed to load: takes no more images. */
+  gone: boolean;
   inFlight: Map<number, (reply: WorkerReply) => void>;
 }
 
@@ -113,21 +116,29 @@ class Pool implements Runner {
     for (let i = 0; i < size; i++) this.slots.push(this.spawn());
   }
 
-  /** Resolves when every worker has loaded its detector; rejects with the first load error. */
+  /**
+   * Resolves as soon as one worker has loaded its detector (it starts on the first images while the
+   * others load); rejects with the load error when the first worker to finish loading failed.
+   */
   ready(): Promise<void> {
-    return Promise.all(this.slots.map((s) => s.ready)).then(() => undefined);
+    return Promise.race(this.slots.map((s) => s.ready));
   }
 
   private spawn(): Slot {
     const worker = new Worker(pathToFileURL(this.file), { workerData: this.init });
-    const slot: Slot = { worker, inFlight: new Map(), ready: Promise.resolve() };
+    const slot: Slot = { worker, inFlight: new Map(), ready: Promise.resolve(), loaded: false, gone: false };
     slot.ready = new Promise<void>((resolve, reject) => {
       worker.on('message', (msg: WorkerReply | { type: 'ready' } | { type: 'init-error'; error: ErrorRecord }) => {
         if ('type' in msg) {
-          if (msg.type === 'ready') resolve();
-          else {
+          if (msg.type === 'ready') {
+            slot.loaded = true;
+            resolve();
+            this.pump();
+          } else {
             this.fatal = errorFromRecord(msg.error);
+            slot.gone = true;
             reject(this.fatal);
+            this.pump();
           }
           return;
         }
@@ -138,16 +149,23 @@ class Pool implements Runner {
       });
       worker.on('error', (err) => {
         // An uncaught error inside the worker: its tasks become error entries; exit follows.
+        slot.gone = true;
         reject(err);
         this.failInFlight(slot, `worker thread failed: ${err.message}`);
       });
       worker.on('exit', (code) => {
+        const wasLoaded = slot.loaded;
+        slot.loaded = false;
+        slot.gone = true;
         this.failInFlight(slot, `worker thread exited (code ${code})`);
         const i = this.slots.indexOf(slot);
-        if (i >= 0 && !this.closed && !this.fatal) {
-          // Replace a worker that died, so the remaining images still run.
+        if (i >= 0 && !this.closed && !this.fatal && wasLoaded) {
+          // Replace a worker that died after loading, so the remaining images still run (one that could
+          // not even start is not retried: its replacement would fail the same way).
           this.slots[i] = this.spawn();
-          this.slots[i]!.ready.then(() => this.pump(), () => this.failQueue());
+          this.slots[i]!.ready.catch(() => this.pump());
+        } else {
+          this.pump();
         }
       });
     });
@@ -173,11 +191,17 @@ class Pool implements Runner {
   }
 
   private pump(): void {
+    // No worker left that could take them: the queued images get the load error instead of waiting forever.
+    if (!this.closed && this.slots.every((s) => s.gone)) {
+      this.failQueue();
+      return;
+    }
+    // Only loaded workers take images, so the first images do not wait for the slowest worker to load.
     for (const slot of this.slots) {
-      while (this.queue.length > 0 && slot.inFlight.size < PER_WORKER) {
+      while (slot.loaded && this.queue.length > 0 && slot.inFlight.size < PER_WORKER) {
         const { task, resolve } = this.queue.shift()!;
         slot.inFlight.set(task.id, resolve);
-        slot.ready.then(() => slot.worker.postMessage(task), () => undefined);
+        slot.worker.postMessage(task);
       }
     }
   }

@@ -252,6 +252,13 @@ export async function run(argv: string[]): Promise<number> {
   let sink: Sink | undefined;
   const progress = startProgress(() => selectedImages(positionals, shard, done));
   let failed = false;
+  // `detect dir | head`: the reader went away; stop quietly instead of dying on an unhandled EPIPE.
+  const onStdoutError = (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    progress.stop();
+    process.exit(failed ? EXIT.failure : EXIT.ok);
+  };
+  process.stdout.on('error', onStdoutError);
   try {
     sink = await createSink(format, values.output, values.resume);
     for await (const entry of detectMany(tasks(), { ...options, concurrency: jobs, ordered: !values.unordered, window: chunk })) {
@@ -266,6 +273,7 @@ export async function run(argv: string[]): Promise<number> {
     sink = undefined;
     return failed ? EXIT.failure : EXIT.ok;
   } finally {
+    process.stdout.off('error', onStdoutError);
     progress.stop();
     await sink?.abort();
   }
