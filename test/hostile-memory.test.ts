@@ -20,8 +20,7 @@ const files: Record<string, string> = {};
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'hostile-memory-'));
   warmup = path.join(dir, 'warmup.jpg');
-  // Wide enough that --out draws its legend: text rendering (fonts) is loaded before the measurement.
-  await sharp({ create: { width: 320, height: 224, channels: 3, background: '#765' } }).jpeg().withMetadata({ orientation: 6 }).toFile(warmup);
+  await sharp({ create: { width: 96, height: 64, channels: 3, background: '#765' } }).jpeg().withMetadata({ orientation: 6 }).toFile(warmup);
   const big = () => sharp({ create: { width: SIDE, height: SIDE, channels: 3, background: '#806040' } });
   files.png = path.join(dir, 'big.png');
   files.rotatedJpeg = path.join(dir, 'big-rotated.jpg');

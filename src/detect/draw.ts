@@ -121,12 +121,8 @@ export async function drawDetectionsOriented(
   drawDetectionsInPlace(stored, mapped);
   const swap = orientation >= 5;
   const [w, h] = swap ? [stored.height, stored.width] : [stored.width, stored.height];
-  // Scores and the legend are text: small SVG overlays laid out in display coordinates, rendered by sharp
-  // and blended into the stored pixels one pixel at a time (sharp's composite would make the turned
-  // full-size image RGBA: one more byte per pixel).
-  if (options.labels !== false) {
-    for (const o of labelOverlays(w, h, faces)) await blendOverlay(stored, orientation, o);
-  }
+  // Scores and the legend, laid out in display coordinates, drawn into the stored pixels (no overlay image).
+  if (options.labels !== false) drawLabels(stored, orientation, w, h, layoutLabels(w, h, faces));
   const s = sharp(stored.data, { raw: { width: stored.width, height: stored.height, channels: 3 } });
   const turned = ORIENT_OPS[orientation]?.(s) ?? s;
   return options.format === 'jpeg' ? turned.jpeg({ quality: 90 }).toBuffer() : turned.png().toBuffer();
@@ -139,58 +135,114 @@ export interface AnnotateOptions {
   readonly labels?: boolean;
 }
 
-function escapeXml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+// Scores and the legend are drawn with a 5x7 bitmap font of the few characters they use, scaled to
+// whole pixels: no text renderer (librsvg through sharp held about 10 MB more at peak than the photo).
+const GLYPHS: Record<string, readonly string[]> = {
+  '0': ['01110', '10001', '10011', '10101', '11001', '10001', '01110'],
+  '1': ['00100', '01100', '00100', '00100', '00100', '00100', '01110'],
+  '2': ['01110', '10001', '00001', '00010', '00100', '01000', '11111'],
+  '3': ['11110', '00001', '00001', '01110', '00001', '00001', '11110'],
+  '4': ['00010', '00110', '01010', '10010', '11111', '00010', '00010'],
+  '5': ['11111', '10000', '11110', '00001', '00001', '10001', '01110'],
+  '6': ['00110', '01000', '10000', '11110', '10001', '10001', '01110'],
+  '7': ['11111', '00001', '00010', '00100', '01000', '01000', '01000'],
+  '8': ['01110', '10001', '10001', '01110', '10001', '10001', '01110'],
+  '9': ['01110', '10001', '10001', '01111', '00001', '00010', '01100'],
+  '.': ['00000', '00000', '00000', '00000', '00000', '01100', '01100'],
+  ' ': ['00000', '00000', '00000', '00000', '00000', '00000', '00000'],
+  a: ['00000', '00000', '01110', '00001', '01111', '10001', '01111'],
+  e: ['00000', '00000', '01110', '10001', '11111', '10000', '01110'],
+  f: ['00110', '01001', '01000', '11100', '01000', '01000', '01000'],
+  g: ['00000', '01111', '10001', '10001', '01111', '00001', '01110'],
+  h: ['10000', '10000', '10110', '11001', '10001', '10001', '10001'],
+  i: ['00100', '00000', '01100', '00100', '00100', '00100', '01110'],
+  l: ['01100', '00100', '00100', '00100', '00100', '00100', '01110'],
+  m: ['00000', '00000', '11010', '10101', '10101', '10001', '10001'],
+  n: ['00000', '00000', '10110', '11001', '10001', '10001', '10001'],
+  o: ['00000', '00000', '01110', '10001', '10001', '10001', '01110'],
+  r: ['00000', '00000', '10110', '11001', '10000', '10000', '10000'],
+  s: ['00000', '00000', '01110', '10000', '01110', '00001', '11110'],
+  t: ['01000', '01000', '11100', '01000', '01000', '01001', '00110'],
+  u: ['00000', '00000', '10001', '10001', '10001', '10011', '01101'],
+  y: ['00000', '00000', '10001', '10001', '01111', '00001', '01110'],
+};
+
+/** A label in display coordinates: text at (x, y) top-left, `scale` image pixels per font pixel, optional dot before it. */
+interface Label {
+  readonly x: number;
+  readonly y: number;
+  readonly scale: number;
+  readonly text: string;
+  readonly colour: string;
+  readonly dot?: string;
 }
 
-/** Alpha-blend an overlay placed at (left, top) in display coordinates into stored pixels with EXIF orientation `orientation`. */
-async function blendOverlay(stored: RgbImage, orientation: number, o: { input: Buffer; left: number; top: number }): Promise<void> {
-  const { data, info } = await sharp(o.input).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
-  for (let y = 0; y < info.height; y++) {
-    for (let x = 0; x < info.width; x++) {
-      const i = (y * info.width + x) * 4;
-      const a = data[i + 3]! / 255;
-      if (a === 0) continue;
-      const p = displayToStored(orientation, stored.width, stored.height, { x: o.left + x + 0.5, y: o.top + y + 0.5 });
-      const sx = Math.floor(p.x), sy = Math.floor(p.y);
-      if (sx < 0 || sy < 0 || sx >= stored.width || sy >= stored.height) continue;
-      const j = (sy * stored.width + sx) * 3;
-      for (let c = 0; c < 3; c++) stored.data[j + c] = Math.round(data[i + c]! * a + stored.data[j + c]! * (1 - a));
+/** Paint one display-space pixel (integer coordinates) into stored pixels with EXIF orientation `o`. */
+function putDisplayPixel(stored: RgbImage, o: number, dw: number, dh: number, x: number, y: number, c: readonly number[]): void {
+  if (x < 0 || y < 0 || x >= dw || y >= dh) return;
+  const p = displayToStored(o, stored.width, stored.height, { x: x + 0.5, y: y + 0.5 });
+  const j = (Math.floor(p.y) * stored.width + Math.floor(p.x)) * 3;
+  stored.data[j] = c[0]!;
+  stored.data[j + 1] = c[1]!;
+  stored.data[j + 2] = c[2]!;
+}
+
+/** Width in display pixels of `text` at `scale` (6 font pixels per character, the last column blank). */
+export function labelWidth(text: string, scale: number): number {
+  return text.length * 6 * scale;
+}
+
+/** Draw labels (black outline, then the glyphs; the dot is a filled square of the keypoint colour). */
+function drawLabels(stored: RgbImage, o: number, dw: number, dh: number, labels: readonly Label[]): void {
+  const black = [0, 0, 0];
+  for (const l of labels) {
+    const colour = rgbOf(l.colour);
+    const on: [number, number][] = [];
+    const x0 = Math.round(l.x);
+    const y0 = Math.round(l.y);
+    // The dot (a square of the keypoint's colour) takes the first character cell.
+    if (l.dot) for (let y = 1; y < 6; y++) for (let x = 0; x < 5; x++) on.push([x, y]);
+    const dotCells = on.length;
+    [...l.text].forEach((ch, n) => {
+      const g = GLYPHS[ch] ?? GLYPHS[' ']!;
+      const cx = (n + (l.dot ? 1 : 0)) * 6;
+      g.forEach((row, y) => [...row].forEach((b, x) => b === '1' && on.push([cx + x, y])));
+    });
+    for (const pass of [0, 1]) {
+      on.forEach(([fx, fy], idx) => {
+        const c = pass === 0 ? black : idx < dotCells ? rgbOf(l.dot!) : colour;
+        const pad = pass === 0 ? Math.max(1, Math.round(l.scale / 2)) : 0;
+        for (let y = -pad; y < l.scale + pad; y++) {
+          for (let x = -pad; x < l.scale + pad; x++) putDisplayPixel(stored, o, dw, dh, x0 + fx * l.scale + x, y0 + fy * l.scale + y, c);
+        }
+      });
     }
   }
 }
 
-function svg(w: number, h: number, font: number, body: string): Buffer {
-  return Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${Math.ceil(w)}" height="${Math.ceil(h)}" font-family="sans-serif" font-size="${font.toFixed(1)}">${body}</svg>`);
-}
-
-/** Each face's score above its box, and the keypoint legend bottom-left, as small overlays placed in a w x h image. */
-export function labelOverlays(w: number, h: number, faces: readonly FaceLike[]): { input: Buffer; left: number; top: number }[] {
-  // Readable from 10 px up; capped at 48 px so a huge photo does not render huge text overlays.
-  const font = Math.min(48, Math.max(10, Math.round(Math.min(w, h) / 40)));
-  const stroke = (f: number) => `stroke="#000" stroke-width="${(f / 12).toFixed(1)}" paint-order="stroke"`;
-  const out: { input: Buffer; left: number; top: number }[] = [];
+/** Each face's score above its box, and the keypoint legend along the bottom, for a dw x dh displayed image. */
+export function layoutLabels(dw: number, dh: number, faces: readonly FaceLike[]): Label[] {
+  // About 1/40 of the short side per line of text, whole pixels per font pixel, from 1 to 6.
+  const scale = Math.min(6, Math.max(1, Math.round(Math.min(dw, dh) / 40 / 8)));
+  const out: Label[] = [];
   for (const f of faces) {
     if (!(Number.isFinite(f.box.xMin) && Number.isFinite(f.box.yMin))) continue;
-    const bw = font * 2.6, bh = font * 1.3;
-    const left = Math.round(Math.min(Math.max(0, f.box.xMin), w - bw));
-    const top = Math.round(Math.min(Math.max(0, f.box.yMin - bh), h - bh));
-    if (left < 0 || top < 0) continue; // the image is smaller than the label
-    out.push({ input: svg(bw, bh, font, `<text x="1" y="${(font * 1.0).toFixed(1)}" fill="${BOX_COLOUR}" ${stroke(font)}>${f.score.toFixed(2)}</text>`), left, top });
+    const text = f.score.toFixed(2);
+    const x = Math.min(Math.max(0, f.box.xMin), dw - labelWidth(text, scale));
+    const y = Math.min(Math.max(0, f.box.yMin - 9 * scale), dh - 8 * scale);
+    out.push({ x, y, scale, text, colour: BOX_COLOUR });
   }
-  // The legend shrinks to fit the width (about 31 font sizes long); too small to read, it is left out.
-  const lf = Math.min(font, w / (1.4 * KEYPOINT_STYLE.length + 0.55 * KEYPOINT_STYLE.reduce((n, k) => n + k.label.length, 0) + 1));
-  if (lf >= 7 && h > lf * 1.6) {
-    const parts: string[] = [];
-    let x = lf * 0.5;
-    const y = lf * 1.1;
-    for (const k of KEYPOINT_STYLE) {
-      parts.push(`<circle cx="${(x + lf * 0.35).toFixed(1)}" cy="${(y - lf * 0.35).toFixed(1)}" r="${(lf * 0.35).toFixed(1)}" fill="${k.colour}"/>`);
-      parts.push(`<text x="${(x + lf * 0.9).toFixed(1)}" y="${y.toFixed(1)}" fill="#fff" ${stroke(lf)}>${escapeXml(k.label)}</text>`);
-      x += lf * (1.4 + 0.55 * k.label.length);
+  // The legend: one entry per keypoint, left to right, if it fits the width at this scale or a smaller one.
+  const entries = KEYPOINT_STYLE.map((k) => ` ${k.label}  `);
+  const total = entries.reduce((n, e) => n + labelWidth(`.${e}`, 1), 0);
+  const ls = Math.min(scale, Math.floor(dw / total));
+  if (ls >= 1 && dh > 10 * ls) {
+    let x = 2 * ls;
+    for (const [i, k] of KEYPOINT_STYLE.entries()) {
+      out.push({ x, y: dh - 9 * ls, scale: ls, text: entries[i]!, colour: '#ffffff', dot: k.colour });
+      x += labelWidth(`.${entries[i]}`, ls);
     }
-    const lh = Math.ceil(lf * 1.5);
-    out.push({ input: svg(Math.min(w, Math.ceil(x)), lh, lf, parts.join('')), left: 0, top: h - lh });
   }
   return out;
 }
