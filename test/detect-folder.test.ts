@@ -12,7 +12,7 @@ import { createDetector } from '../src/detect/detector.js';
 import { cropRect, faceRect } from '../src/detect/crops.js';
 import { displayToStored } from '../src/detect/draw.js';
 import { enumerateImages, shardOf } from '../src/detect/enumerate.js';
-import { Face } from '../src/detect/face.js';
+import { Face, KEYPOINT_STYLE } from '../src/detect/face.js';
 import { seedDir } from '../src/fixtures.js';
 
 const seed = seedDir()!;
@@ -164,6 +164,23 @@ describe('detect on folders and globs', () => {
     }
     // Crops never overwrite without --overwrite.
     expect((await capture([tilted, '--crops', crops, '--jobs', '0'])).code).toBe(1);
+    // Annotated JPEGs: one per photo, .jpg, really JPEG, full size.
+    const annotated = path.join(dir, 'annotated');
+    expect((await capture([photos, '--out', annotated, '--out-format', 'jpeg', '--jobs', '0'])).code).toBe(0);
+    expect((await readdir(annotated)).sort()).toEqual(['1face-copy.jpg', '1face.jpg', '3faces.jpg', '4faces.jpg']);
+    const meta = await sharp(path.join(annotated, '3faces.jpg')).metadata();
+    expect([meta.format, meta.width, meta.height]).toEqual(['jpeg', 128, 128]);
+    // PNG: each keypoint is drawn in the HTML report's colour (KEYPOINT_STYLE, one shared constant).
+    const png = path.join(dir, 'annotated-png');
+    const r3 = await capture([path.join(photos, names[1]!), '--json', '--out', png, '--jobs', '0']);
+    const face = (JSON.parse(r3.out[0]!) as { faces: { keypoints: Record<string, { x: number; y: number }> }[] }).faces[0]!;
+    const { data, info } = await sharp(path.join(png, '3faces.png')).raw().toBuffer({ resolveWithObject: true });
+    for (const style of KEYPOINT_STYLE.slice(0, 2)) {
+      const p = face.keypoints[style.name]!;
+      const i = (Math.floor(p.y) * info.width + Math.floor(p.x)) * info.channels;
+      const hex = `#${[0, 1, 2].map((c) => data[i + c]!.toString(16).padStart(2, '0')).join('')}`;
+      expect(hex).toBe(style.colour);
+    }
     // The same run with four photos gives one crop per face.
     const many = path.join(dir, 'crops-many');
     await capture([photos, '--crops', many, '--jobs', '2']);

@@ -206,9 +206,23 @@ class Pool implements Runner {
     }
   }
 
+  /**
+   * Ask each worker to dispose its detector and exit; terminate only one that does not within 5 s.
+   * (Terminating a thread in the middle of native work, ONNX Runtime or libvips, can abort the process.)
+   */
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    await Promise.all(
+      this.slots.map(async (s) => {
+        if (s.gone) return;
+        const exited = new Promise<void>((resolve) => s.worker.once('exit', () => resolve()));
+        s.worker.postMessage({ type: 'close' });
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), 5000)));
+        if ((await Promise.race([exited, late])) === 'late') await s.worker.terminate();
+        clearTimeout(timer);
+      }),
+    );
   }
 }
 
