@@ -3,7 +3,7 @@
 // from two temporary files (images, annotations) and joined at the end, so memory holds one image's
 // records at a time whatever the number of images.
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
-import { appendFile, rm, stat, truncate } from 'node:fs/promises';
+import { appendFile, rename, rm, stat, truncate } from 'node:fs/promises';
 import { once } from 'node:events';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -209,7 +209,9 @@ class CocoSink implements Sink {
       await once(s, 'finish');
     }
     const categories = [{ id: 1, name: 'face', supercategory: 'person', keypoints: COCO_KEYPOINTS, skeleton: [] }];
-    const out = this.target ? createWriteStream(this.target, { flags: 'w' }) : process.stdout;
+    // To a file: written beside it under a temporary name, renamed into place when complete.
+    const partial = this.target ? `${this.imagesFile.replace(/\.images\.tmp$/, '')}.json.tmp` : undefined;
+    const out = partial ? createWriteStream(partial, { flags: 'wx' }) : process.stdout;
     const parts: string[] = [
       `{"info":{"description":"blazeface-toolkit detect"},"categories":${JSON.stringify(categories)},\n"images":[\n`,
       this.imagesFile,
@@ -225,11 +227,13 @@ class CocoSink implements Sink {
           await pipeline(createReadStream(p), out, { end: false });
         }
       }
-      if (out !== process.stdout) {
+      if (partial && this.target) {
         (out as WriteStream).end();
         await once(out, 'finish');
+        await rename(partial, this.target);
       }
     } finally {
+      if (partial) await rm(partial, { force: true });
       await this.abort();
     }
   }
