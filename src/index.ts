@@ -41,3 +41,8 @@ export { BackendError, GraphShapeError } from './errors.js';
 export type { Preprocess } from './detect/input.js';
 export { autoTileGrid, planTiles } from './detect/tiling.js';
 export type { Tile, TileGrid, TilingOption } from './detect/tiling.js';
+export { detectMany } from './detect/detect-many.js';
+export type { DetectManyOptions, ManyEntry, ManyTask, TaskExtras } from './detect/detect-many.js';
+export { cropRect, faceCropsJpeg, faceRect, CROP_SCALE, CROP_SIZE } from './detect/crops.js';
+export type { FaceRect } from './detect/crops.js';
+export { KEYPOINT_STYLE } from './detect/face.js';

@@ -451,6 +451,25 @@ describe('the packed package, installed in fresh projects', () => {
       expect(version.stdout.trim()).toBe(`${PACKAGE} ${pkg.version}`);
     });
 
+    it('detectMany runs its worker threads from the installed package, under import and require', async () => {
+      const body = (load: string) => `${load}
+(async () => {
+  const counts = [];
+  for await (const e of detectMany([process.env.IMG, 'missing.png', process.env.IMG], { preset: 'full_range', concurrency: 2 })) counts.push(e.ok ? e.faces.length : e.error.code);
+  console.log(JSON.stringify(counts));
+})();
+`;
+      await writeFile(path.join(ort, 'many.mjs'), body("import { detectMany } from 'blazeface-toolkit';"));
+      await writeFile(path.join(ort, 'many.cjs'), body("const { detectMany } = require('blazeface-toolkit');"));
+      for (const file of ['many.mjs', 'many.cjs']) {
+        const { stdout } = await sh('node', [file], ort, { IMG: image });
+        const counts = JSON.parse(stdout) as unknown[];
+        expect(counts[1]).toBe('INPUT_NOT_FOUND');
+        expect(counts[0]).toBe(counts[2]);
+        if (seed) expect(counts[0]).toBe(1);
+      }
+    });
+
     // Last: it damages the installed copy.
     it('a tampered installed artifact makes createDetector fail with ArtifactIntegrityError naming the file', async () => {
       const file = path.join(ort, 'node_modules', PACKAGE, PACKAGED_ARTIFACT);

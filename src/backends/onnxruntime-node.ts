@@ -37,6 +37,13 @@ export function ortNodeSessionOptions(choice: Partial<OrtNodeSessionChoice> = {}
   };
 }
 
+// Intra-op threads of sessions loaded from now on in this thread (undefined: ORT_NODE_DEFAULTS.threads).
+// detectMany's workers set 1 explicitly, since N workers each using every core would oversubscribe it.
+let intraOpNumThreads: number | undefined;
+export function setOnnxruntimeNodeThreads(n: number | undefined): void {
+  intraOpNumThreads = n;
+}
+
 export const onnxruntimeNodeBackend: BackendFactory = {
   name: 'onnxruntime-node',
   runs: 'model.onnx',
@@ -57,8 +64,8 @@ export const onnxruntimeNodeBackend: BackendFactory = {
       version: `${PACKAGE} ${installedPackageVersion(PACKAGE) ?? 'unknown'}`,
       ort,
       source,
-      sessionOptions: ortNodeSessionOptions(),
-      notes: [`native CPU execution provider, all graph optimizations, ${ORT_NODE_DEFAULTS.threads} intra-op thread(s), spinning ${ORT_NODE_DEFAULTS.spinning ? 'on' : 'off'}`],
+      sessionOptions: ortNodeSessionOptions(intraOpNumThreads ? { threads: intraOpNumThreads } : {}),
+      notes: [`native CPU execution provider, all graph optimizations, ${intraOpNumThreads ?? ORT_NODE_DEFAULTS.threads} intra-op thread(s), spinning ${ORT_NODE_DEFAULTS.spinning ? 'on' : 'off'}`],
     });
   },
 };

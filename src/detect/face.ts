@@ -8,6 +8,19 @@ import type { Detections } from './tensors-to-detections.js';
 export const KEYPOINT_NAMES = ['rightEye', 'leftEye', 'nose', 'mouth', 'rightEar', 'leftEar'] as const;
 export type KeypointName = (typeof KEYPOINT_NAMES)[number];
 
+/**
+ * How each keypoint is shown, in KEYPOINT_NAMES order: one legend and one colour per keypoint, shared by
+ * the HTML parity report and the annotated images of `detect --out` (right side warm, left side cool).
+ */
+export const KEYPOINT_STYLE: readonly { readonly name: KeypointName; readonly label: string; readonly colour: string }[] = [
+  { name: 'rightEye', label: 'right eye', colour: '#ff3b30' },
+  { name: 'leftEye', label: 'left eye', colour: '#0a84ff' },
+  { name: 'nose', label: 'nose', colour: '#ffd60a' },
+  { name: 'mouth', label: 'mouth', colour: '#30d158' },
+  { name: 'rightEar', label: 'right ear', colour: '#bf5af2' },
+  { name: 'leftEar', label: 'left ear', colour: '#ff9f0a' },
+];
+
 /** Numbers in one face detection: 4 box, 6 keypoints x 2, score. */
 export const FACE_DETECTION_LENGTH = 17;
 

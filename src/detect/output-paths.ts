@@ -52,9 +52,9 @@ async function existingAncestor(p: string): Promise<{ dir: string; st: Stats }> 
 }
 
 /** Refuse a folder on a pseudo filesystem; /dev is devtmpfs, which statfs reports as tmpfs, so it is matched by device. */
-async function checkRealFilesystem(dir: string, st: Stats, outDir: string): Promise<void> {
+async function checkRealFilesystem(dir: string, st: Stats, outDir: string, flag: string): Promise<void> {
   const fail = (what: string): never => {
-    throw new OutputPathError('OUTPUT_NOT_WRITABLE', `--out ${outDir}: ${dir} is on ${what}, not a real filesystem`, { file: outDir });
+    throw new OutputPathError('OUTPUT_NOT_WRITABLE', `${flag} ${outDir}: ${dir} is on ${what}, not a real filesystem`, { file: outDir });
   };
   const fs = await statfs(dir).catch(() => null);
   const name = fs ? PSEUDO_FILESYSTEMS.get(Number(fs.type)) : undefined;
@@ -64,26 +64,26 @@ async function checkRealFilesystem(dir: string, st: Stats, outDir: string): Prom
 }
 
 /** Check that `outDir` is, or can be created as, a directory on a real filesystem. */
-export async function checkOutputDir(outDir: string): Promise<void> {
+export async function checkOutputDir(outDir: string, flag = '--out'): Promise<void> {
   const abs = path.resolve(outDir);
   const { dir, st } = await existingAncestor(abs);
   if (!st.isDirectory()) {
     const why = dir === abs ? `is ${describeFileType(st)}, not a directory` : `cannot be created (${dir} is ${describeFileType(st)})`;
-    throw new OutputPathError('OUTPUT_NOT_WRITABLE', `--out ${outDir}: ${why}`, { file: outDir });
+    throw new OutputPathError('OUTPUT_NOT_WRITABLE', `${flag} ${outDir}: ${why}`, { file: outDir });
   }
-  await checkRealFilesystem(dir, st, outDir);
+  await checkRealFilesystem(dir, st, outDir, flag);
 }
 
-/** Output file for each input: <outDir>/<base name>.png, unique (see the file comment). */
-export function outputNames(outDir: string, inputs: readonly string[]): string[] {
+/** Output file for each input: <outDir>/<base name><ext> (default .png), unique (see the file comment). */
+export function outputNames(outDir: string, inputs: readonly string[], ext = '.png'): string[] {
   const wanted = inputs.map((f) => path.basename(f, path.extname(f)));
-  const all = new Set(wanted.map((w) => `${w}.png`));
+  const all = new Set(wanted.map((w) => `${w}${ext}`));
   const taken = new Set<string>();
   return wanted.map((w) => {
-    let name = `${w}.png`;
+    let name = `${w}${ext}`;
     // A later duplicate takes the first free -n that no other input wants for itself either.
     for (let n = 2; taken.has(name); n++) {
-      const candidate = `${w}-${n}.png`;
+      const candidate = `${w}-${n}${ext}`;
       if (!all.has(candidate) && !taken.has(candidate)) name = candidate;
     }
     taken.add(name);
@@ -124,9 +124,9 @@ async function checkTarget(file: string, plan: Pick<OutputPlan, 'overwrite' | 'i
  * Plan the outputs of `detect --out`: every check that can be made before detecting, so a bad --out
  * fails up front with nothing written. Throws OutputPathError naming the path.
  */
-export async function planOutputs(outDir: string, inputs: readonly string[], options: { overwrite?: boolean } = {}): Promise<OutputPlan> {
+export async function planOutputs(outDir: string, inputs: readonly string[], options: { overwrite?: boolean; ext?: string } = {}): Promise<OutputPlan> {
   await checkOutputDir(outDir);
-  const plan: OutputPlan = { files: outputNames(outDir, inputs), overwrite: options.overwrite ?? false, inputIds: await inputIdentities(inputs) };
+  const plan: OutputPlan = { files: outputNames(outDir, inputs, options.ext), overwrite: options.overwrite ?? false, inputIds: await inputIdentities(inputs) };
   for (const file of plan.files) {
     await checkTarget(file, plan);
   }

@@ -2,19 +2,13 @@
 // class), and every backend's faces are drawn over it as inline SVG: boxes, the six keypoints and
 // scores, all backends side by side as in the seed's Inference notebook, with verdicts and numbers.
 import sharp from 'sharp';
+import { KEYPOINT_STYLE } from '../detect/face.js';
 import type { RgbImage } from '../image/pixels.js';
 import { fmt, fmtTol } from './compare.js';
 import type { BackendReport, BackendRun, DetectionRecord, InputResult, ParityReport, PresetReport } from './report-types.js';
 import { backendColumns, errText, verdictOf, whereText } from './report-text.js';
 
-const KEYPOINTS: readonly { name: string; colour: string }[] = [
-  { name: 'right eye', colour: '#ff3b30' },
-  { name: 'left eye', colour: '#0a84ff' },
-  { name: 'nose', colour: '#ffd60a' },
-  { name: 'mouth', colour: '#30d158' },
-  { name: 'right ear', colour: '#bf5af2' },
-  { name: 'left ear', colour: '#ff9f0a' },
-];
+const KEYPOINTS = KEYPOINT_STYLE.map((k) => ({ name: k.label, colour: k.colour }));
 
 /** Display size of one overlay cell (px). */
 const CELL = 150;
