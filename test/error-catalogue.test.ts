@@ -164,6 +164,8 @@ const COVERED_ELSEWHERE: Record<string, string> = {
 const NOT_YET_TRIGGERED: Record<string, string> = {
   ORT_WEBGL_SYMBOLIC_DIM: 'browser only: onnxruntime-web WebGL EP on a GPU-backed Chromium',
   TFLITE_INVALID: 'defensive: bytes that pass the bounds verifier but fail the flatbuffers accessors',
+  WORKER_DIED: 'a worker thread of detectMany exiting mid-image: no way to kill one from a test without a test-only hook',
+  WORKER_NOT_FOUND: 'an installed package without dist/detect/detect-worker.js (and no source beside it): a broken install',
 };
 
 // ---- shared fixtures: the packaged short/full range graphs, read once ----
