@@ -7,6 +7,7 @@ import type { Availability, ImageBatch, RawOutputs } from '../../backends/backen
 import { ArtifactIntegrityError, BackendUnavailableError } from '../../errors.js';
 import type { BrowserBackend, BrowserBackendFactory, BrowserBackendName, BrowserLoadContext } from './types.js';
 import { checkBrowserBatch, outputDims, requireWasmPath } from './types.js';
+import { checkModelJson } from '../../emit/tfjs/model-json.js';
 
 /** Names fixed by the tfjs emitter (src/emit/tfjs/emit.ts). */
 const INPUT_NAME = 'input';
@@ -64,11 +65,10 @@ async function fetchModel(ctx: BrowserLoadContext): Promise<{ artifacts: import(
   } catch (err) {
     throw new ArtifactIntegrityError('TFJS_MODEL_JSON', `${json.url}: not JSON (${(err as Error).message})`, { file: json.url, cause: err });
   }
-  if (model.format !== 'graph-model' || !Array.isArray(model.weightsManifest)) {
-    throw new ArtifactIntegrityError('TFJS_MODEL_JSON', `${json.url}: expected a graph-model with a weightsManifest`, { file: json.url });
-  }
+  // The same model.json checks as under Node (format, manifest, shard names, int attributes).
+  const { manifest } = checkModelJson(model, json.url);
   const shards: Uint8Array[] = [];
-  for (const group of model.weightsManifest) for (const p of group.paths) shards.push((await ctx.artifacts.file(`tfjs/${p}`)).bytes);
+  for (const group of manifest) for (const p of group.paths) shards.push((await ctx.artifacts.file(`tfjs/${p}`)).bytes);
   const total = shards.reduce((a, s) => a + s.byteLength, 0);
   const weightData = new Uint8Array(total);
   let o = 0;
@@ -79,7 +79,7 @@ async function fetchModel(ctx: BrowserLoadContext): Promise<{ artifacts: import(
   return {
     artifacts: {
       modelTopology: model.modelTopology as object,
-      weightSpecs: model.weightsManifest.flatMap((g) => g.weights),
+      weightSpecs: manifest.flatMap((g) => g.weights),
       weightData: weightData.buffer,
       format: model.format,
       signature: model.signature as object,

@@ -5,46 +5,9 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { io } from '@tensorflow/tfjs-core';
 import { ArtifactIntegrityError } from '../../errors.js';
+import { checkModelJson, isRecord, modelJsonError as bad } from './model-json.js';
 
 const BYTES_PER_VALUE: Record<string, number> = { float32: 4, int32: 4, float16: 2 };
-
-interface ManifestGroup {
-  paths: string[];
-  weights: io.WeightsManifestEntry[];
-}
-
-function bad(label: string, what: string): ArtifactIntegrityError {
-  return new ArtifactIntegrityError('TFJS_MODEL_JSON', `${label}: ${what}`, { file: label });
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** Check the parts of model.json tfjs relies on; returns the weights manifest. */
-function checkModelJson(json: unknown, label: string): { model: Record<string, unknown>; manifest: ManifestGroup[] } {
-  if (!isRecord(json)) throw bad(label, 'model.json is not a JSON object');
-  if (json.format !== 'graph-model') throw bad(label, `format is ${JSON.stringify(json.format)}, expected "graph-model"`);
-  const topology = json.modelTopology;
-  if (!isRecord(topology) || !Array.isArray(topology.node)) throw bad(label, 'modelTopology.node is missing');
-  if (!Array.isArray(json.weightsManifest)) throw bad(label, 'weightsManifest is missing');
-  const manifest = json.weightsManifest as unknown[];
-  manifest.forEach((g, gi) => {
-    if (!isRecord(g) || !Array.isArray(g.paths) || !Array.isArray(g.weights)) throw bad(label, `weightsManifest[${gi}] needs paths and weights`);
-    for (const p of g.paths) {
-      // Shards live next to model.json; anything else could read outside the artifacts folder.
-      if (typeof p !== 'string' || p === '' || p !== path.basename(p) || p.includes('\\') || p === '..' || p === '.') {
-        throw bad(label, `weightsManifest[${gi}] path ${JSON.stringify(p)} is not a plain file name`);
-      }
-    }
-    (g.weights as unknown[]).forEach((w, wi) => {
-      if (!isRecord(w) || typeof w.name !== 'string' || !Array.isArray(w.shape) || typeof w.dtype !== 'string') {
-        throw bad(label, `weightsManifest[${gi}].weights[${wi}] needs name, shape and dtype`);
-      }
-    });
-  });
-  return { model: json, manifest: manifest as ManifestGroup[] };
-}
 
 function expectedBytes(specs: readonly io.WeightsManifestEntry[], label: string): number {
   let total = 0;
