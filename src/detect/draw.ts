@@ -66,11 +66,13 @@ export function drawDetectionsInPlace(rgb: RgbImage, faces: readonly FaceLike[])
   }
 }
 
-/** PNG bytes of `rgb` with each face's box and six keypoints drawn on it; `rgb` is left as it was unless inPlace. */
-export async function drawDetections(rgb: RgbImage, faces: readonly FaceLike[], options: { inPlace?: boolean } = {}): Promise<Buffer> {
+/**
+ * Annotated image bytes of `rgb` (PNG unless options.format): boxes, keypoints, scores and the legend, the
+ * same drawing as drawDetectionsOriented at orientation 1; `rgb` is left as it was unless inPlace.
+ */
+export async function drawDetections(rgb: RgbImage, faces: readonly FaceLike[], options: AnnotateOptions & { inPlace?: boolean } = {}): Promise<Buffer> {
   const target = options.inPlace ? rgb : { ...rgb, data: Uint8Array.from(rgb.data) };
-  drawDetectionsInPlace(target, faces);
-  return sharp(target.data, { raw: { width: target.width, height: target.height, channels: 3 } }).png().toBuffer();
+  return drawDetectionsOriented(target, 1, faces, options);
 }
 
 /** Display coordinates -> stored-pixel coordinates of a w x h stored image with EXIF orientation o (continuous, pixel edges). */
