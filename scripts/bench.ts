@@ -9,8 +9,8 @@
 // Per preset: batch-1 latency (median, p90), batch 1/8/32 throughput, achieved GFLOP/s (multiply-adds
 // counted from the IR), CPU time per frame at 30 frames/s (process.cpuUsage over a paced loop) beside
 // wall time, RSS growth per loaded runtime, and convert time. Also the machine's FP32 peak from a
-// small FMA loop (scripts/bench/fma-peak.c, gcc -O3 -march=native) and the detect-overhead figures of
-// scripts/bench-detect.ts. Writes artifacts/bench/report.{json,md} (not part of the reproducible set).
+// small FMA loop (scripts/bench/fma-peak.c, gcc -O3 -march=native), and the pipeline figures of
+// scripts/bench-detect.ts, bench-preprocess.ts and bench-folder.ts (--no-detect skips those). Writes artifacts/bench/report.{json,md} (not part of the reproducible set).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -456,20 +456,30 @@ async function profileTfjs(c: Contender, plain: Stats): Promise<NonNullable<type
 }
 
 // ---------------------------------------------------------------------------------------------------
-// detect overhead (scripts/bench-detect.ts, unchanged, in a child process)
+// the pipeline around the model, each its own script run in a child process and reported here beside the
+// runtime figures: detect overhead (bench-detect), decoding + tiling (bench-preprocess), photo folders (bench-folder)
 
-function detectOverhead(): { command: string; exitCode: number | null; output: string } | null {
-  if (values['no-detect']) return null;
-  const args = ['tsx', path.join('scripts', 'bench-detect.ts'), '--iterations', QUICK ? '150' : '500', '--warmup', QUICK ? '20' : '50'];
-  log('detect overhead: scripts/bench-detect.ts');
-  const r = spawnSync('npx', args, { cwd: REPO_ROOT, encoding: 'utf8' });
-  return { command: `npx ${args.join(' ')}`, exitCode: r.status, output: r.stdout.trim() };
+interface ChildBench { title: string; command: string; exitCode: number | null; output: string }
+
+function childBenches(): ChildBench[] {
+  if (values['no-detect']) return [];
+  const runs: [string, string[]][] = [
+    ['Detect overhead (scripts/bench-detect.ts)', ['scripts/bench-detect.ts', '--iterations', QUICK ? '150' : '500', '--warmup', QUICK ? '20' : '50']],
+    ['Decoding, letterboxing and tiling (scripts/bench-preprocess.ts)', ['scripts/bench-preprocess.ts']],
+    ['A folder of 1920x1280 photos through the CLI (scripts/bench-folder.ts)', ['scripts/bench-folder.ts', '--count', QUICK ? '100' : '1000', '--jobs', '2']],
+  ];
+  return runs.map(([title, script]) => {
+    const args = ['tsx', ...script];
+    log(`${title}...`);
+    const r = spawnSync('npx', args, { cwd: REPO_ROOT, encoding: 'utf8' });
+    return { title, command: `npx ${args.join(' ')}`, exitCode: r.status, output: r.stdout.trim() };
+  });
 }
 
 // ---------------------------------------------------------------------------------------------------
 // report
 
-function markdown(report: Record<string, unknown> & { presets: PresetReport[] }, peak: Peak, detect: ReturnType<typeof detectOverhead>): string {
+function markdown(report: Record<string, unknown> & { presets: PresetReport[] }, peak: Peak, children: ChildBench[]): string {
   const lines: string[] = [];
   const env = report.environment as Record<string, unknown>;
   lines.push('# npm run bench', '');
@@ -507,7 +517,7 @@ function markdown(report: Record<string, unknown> & { presets: PresetReport[] },
     lines.push(`Kernel time per call: median ${tfjsProfile.kernelSumMs.median} ms, fastest ${tfjsProfile.kernelSumMs.min} ms; the whole call (unprofiled): median ${tfjsProfile.callMs.median} ms, fastest ${tfjsProfile.callMs.min} ms.`);
     lines.push(`Fastest time per kernel type (ms): ${Object.entries(tfjsProfile.byKernelMs).map(([k, v]) => `${k} ${v}`).join(', ')}.`, '');
   }
-  if (detect) lines.push('## Detect overhead (scripts/bench-detect.ts)', '', `\`${detect.command}\` (exit ${detect.exitCode})`, '', '```', detect.output, '```', '');
+  for (const c of children) lines.push(`## ${c.title}`, '', `\`${c.command}\` (exit ${c.exitCode})`, '', '```', c.output, '```', '');
   return `${lines.join('\n')}\n`;
 }
 
@@ -542,7 +552,7 @@ try {
   log(`  ${JSON.stringify(peak.measured)} GFLOP/s`);
   const presets: PresetReport[] = [];
   for (const name of values.presets!.split(',')) presets.push(await benchPreset(getPreset(name.trim()), tmp));
-  const detect = detectOverhead();
+  const children = childBenches();
   const loadAfter = round(os.loadavg()[0]!, 2);
   const cpus = os.cpus();
   const report = {
@@ -567,12 +577,12 @@ try {
     presets,
     ortProfile: profileSummary,
     tfjsProfile,
-    detectOverhead: detect,
+    pipeline: children,
     targets: [] as ReturnType<typeof targets>,
   };
   report.targets = targets(presets, peak);
   await mkdir(values.out!, { recursive: true });
-  const md = markdown(report, peak, detect);
+  const md = markdown(report, peak, children);
   await writeFile(path.join(values.out!, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
   await writeFile(path.join(values.out!, 'report.md'), md);
   console.log(md);
