@@ -1,5 +1,5 @@
 // Image I/O with sharp: decode untrusted raster images to RGB bytes (EXIF orientation applied) and normalize for the model.
-import { parse as parseIcc } from 'icc';
+import { readIccSummary } from './icc.js';
 import sharp, { type Metadata, type Sharp, type SharpOptions } from 'sharp';
 import { InputImageError, InvalidOptionError } from '../errors.js';
 import { readRegularFile } from '../util/fs.js';
@@ -98,7 +98,7 @@ async function checkEncoded(input: string | Uint8Array, label: string, maxInputP
 function iccChangesPixels(meta: Metadata): boolean {
   if (!meta.hasProfile || !meta.icc) return false;
   try {
-    const profile = parseIcc(meta.icc);
+    const profile = readIccSummary(meta.icc);
     return !(profile.colorSpace === 'RGB' && /^srgb\b/i.test(profile.description ?? ''));
   } catch {
     return true;
