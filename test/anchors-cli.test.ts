@@ -9,19 +9,14 @@ import { readNpyFile } from '../src/npy.js';
 import { PRESETS } from '../src/presets/index.js';
 import { sha256Hex } from '../src/util/fs.js';
 import { readManifest } from '../src/artifacts/manifest.js';
+import { captureConsole } from './helpers/console.js';
 
 const work = mkdtempSync(path.join(tmpdir(), 'anchors-cli-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 afterEach(() => vi.restoreAllMocks());
 
-async function capture(argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-  const code = await run(argv);
-  vi.restoreAllMocks();
-  return { code, out, err };
+function capture(argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
+  return captureConsole(run, argv);
 }
 
 describe('blazeface anchors', () => {

@@ -16,6 +16,7 @@ import { run as inspect } from '../src/cli/commands/inspect.js';
 import { run as verify } from '../src/cli/commands/verify.js';
 import { REPO_ROOT } from '../src/fixtures.js';
 import { TOOLKIT_NAME, TOOLKIT_VERSION } from '../src/version.js';
+import { captureConsole } from './helpers/console.js';
 
 const exec = promisify(execFile);
 const MAIN = path.join(REPO_ROOT, 'src', 'cli', 'main.ts');
@@ -32,12 +33,7 @@ async function blazeface(...args: string[]): Promise<{ code: number; stdout: str
 }
 
 async function capture(run: (argv: string[]) => Promise<number>, argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-  const code = await run(argv);
-  vi.restoreAllMocks();
+  const { code, out, err } = await captureConsole(run, argv);
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 

@@ -3,9 +3,10 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../src/cli/commands/detect.js';
 import { seedDir } from '../src/fixtures.js';
+import { captureConsole } from './helpers/console.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -15,17 +16,8 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function capture(argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  const error = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-  try {
-    return { code: await run(argv), out, err };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-  }
+function capture(argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
+  return captureConsole(run, argv);
 }
 
 describe('blazeface detect', () => {

@@ -5,7 +5,7 @@ import { appendFile, copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile 
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../src/cli/commands/detect.js';
 import { detectMany } from '../src/detect/detect-many.js';
 import { createDetector } from '../src/detect/detector.js';
@@ -14,6 +14,7 @@ import { displayToStored } from '../src/detect/draw.js';
 import { enumerateImages, shardOf } from '../src/detect/enumerate.js';
 import { Face, KEYPOINT_STYLE } from '../src/detect/face.js';
 import { seedDir } from '../src/fixtures.js';
+import { captureConsole } from './helpers/console.js';
 
 const seed = seedDir()!;
 let dir: string;
@@ -34,17 +35,8 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function capture(argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  const error = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-  try {
-    return { code: await run(argv), out, err };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-  }
+function capture(argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
+  return captureConsole(run, argv);
 }
 
 const images = (lines: string[]) => lines.map((l) => (JSON.parse(l) as { image: string }).image);
