@@ -20,7 +20,7 @@ import { detectorOutputs } from '../ir/graph.js';
 import { tfjsFileHandler, tfjsMemoryHandler } from '../emit/tfjs/io.js';
 import { INPUT_NAME, OUTPUT_NAMES } from '../emit/tfjs/emit.js';
 import { installedPackageVersion } from '../version.js';
-import { checkImageBatch } from '../ir/batch.js';
+import { checkImageBatch, checkOutputShapes } from '../ir/batch.js';
 import { listedArtifact } from './artifact-files.js';
 import type { Availability, Backend, BackendFactory, BackendName, ImageBatch, ModelSource, RawOutputs } from './backend.js';
 
@@ -116,15 +116,7 @@ class TfjsGraphModelBackend implements Backend {
           });
         }
         const [reg, cls] = results as [tf.Tensor, tf.Tensor];
-        const expect = (t: tf.Tensor, shape: number[], what: string): void => {
-          if (t.shape.join(',') !== shape.join(',')) {
-            throw new ArtifactIntegrityError('ARTIFACT_SHAPE_MISMATCH', `${this.artifact}: ${this.name} output ${what} has shape [${t.shape.join(',')}], expected [${shape.join(',')}]`, {
-              file: this.artifact,
-            });
-          }
-        };
-        expect(reg, [n, numAnchors, numCoords], 'regressors');
-        expect(cls, [n, numAnchors, 1], 'classificators');
+        checkOutputShapes(this.artifact, this.name, { regressors: reg.shape, classificators: cls.shape }, { batch: n, numAnchors, numCoords });
         const [regressors, classificators] = (await Promise.all([reg.data(), cls.data()])) as [Float32Array, Float32Array];
         return { regressors, classificators, batch: n, numAnchors, numCoords };
       } finally {

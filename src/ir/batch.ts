@@ -1,7 +1,7 @@
 // The one check every runtime makes before it runs: an NHWC float32 batch that fits the model's input.
 // A runtime fed the wrong size would fail obscurely, hang (the PyTorch pipe reads exactly N*H*W*C floats)
 // or read past the data, so the mismatch is a typed error naming where it happened.
-import { InputImageError } from '../errors.js';
+import { ArtifactIntegrityError, InputImageError } from '../errors.js';
 import { imageInput, type Graph } from './graph.js';
 
 /** A batch of images, NHWC float32, already normalized to the model's range ([-1, 1]). */
@@ -26,4 +26,23 @@ export function checkImageBatch(graph: Graph, batch: ImageBatch, where: string):
     );
   }
   return n;
+}
+
+/**
+ * After a run: the runtime's two outputs must be regressors [N, A, C] and classificators [N, A, 1]
+ * (every backend, Node or browser, checks the same shapes with the same error).
+ */
+export function checkOutputShapes(
+  artifact: string,
+  runtime: string,
+  shapes: { readonly regressors: readonly number[]; readonly classificators: readonly number[] },
+  dims: { readonly batch: number; readonly numAnchors: number; readonly numCoords: number },
+): void {
+  const want = { regressors: [dims.batch, dims.numAnchors, dims.numCoords], classificators: [dims.batch, dims.numAnchors, 1] };
+  for (const what of ['regressors', 'classificators'] as const) {
+    const got = shapes[what];
+    if (got.join(',') !== want[what].join(',')) {
+      throw new ArtifactIntegrityError('ARTIFACT_SHAPE_MISMATCH', `${artifact}: ${runtime} output ${what} has shape [${got.join(',')}], expected [${want[what].join(',')}]`, { file: artifact });
+    }
+  }
 }

@@ -8,6 +8,7 @@ import { ArtifactIntegrityError, BackendUnavailableError } from '../../errors.js
 import type { BrowserBackend, BrowserBackendFactory, BrowserBackendName, BrowserLoadContext } from './types.js';
 import { checkBrowserBatch, outputDims, requireWasmPath } from './types.js';
 import { checkModelJson } from '../../emit/tfjs/model-json.js';
+import { checkOutputShapes } from '../../ir/batch.js';
 
 /** Names fixed by the tfjs emitter (src/emit/tfjs/emit.ts). */
 const INPUT_NAME = 'input';
@@ -116,14 +117,7 @@ class TfjsBrowserBackend implements BrowserBackend {
       try {
         results = this.model.execute({ [INPUT_NAME]: x }, OUTPUT_NAMES) as import('@tensorflow/tfjs-core').Tensor[];
         const [reg, cls] = results as [import('@tensorflow/tfjs-core').Tensor, import('@tensorflow/tfjs-core').Tensor];
-        for (const [t, shape, what] of [
-          [reg, [n, numAnchors, numCoords], 'regressors'],
-          [cls, [n, numAnchors, 1], 'classificators'],
-        ] as const) {
-          if (t.shape.join(',') !== shape.join(',')) {
-            throw new ArtifactIntegrityError('ARTIFACT_SHAPE_MISMATCH', `${this.artifact}: ${what} has shape [${t.shape.join(',')}], expected [${shape.join(',')}]`, { file: this.artifact });
-          }
-        }
+        checkOutputShapes(this.artifact, this.name, { regressors: reg.shape, classificators: cls.shape }, { batch: n, numAnchors, numCoords });
         const [regressors, classificators] = (await Promise.all([reg.data(), cls.data()])) as [Float32Array, Float32Array];
         return { regressors, classificators, batch: n, numAnchors, numCoords };
       } finally {
