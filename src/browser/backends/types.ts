@@ -1,6 +1,6 @@
 // Browser backends: one NHWC float32 batch in, the model's two raw outputs out (the same contract as
 // src/backends/backend.ts), loaded from artifacts fetched by URL and checked against the manifest.
-import type { Availability, ImageBatch, RawOutputs } from '../../backends/backend.js';
+import type { Availability, Backend, ImageBatch } from '../../backends/backend.js';
 import { InputImageError, ToolkitError } from '../../errors.js';
 import type { Preset } from '../../presets/types.js';
 import type { ArtifactSource } from '../artifacts.js';
@@ -45,14 +45,9 @@ export interface BrowserLoadContext {
   readonly wasmPaths: WasmPaths;
 }
 
-export interface BrowserBackend {
+/** A Node Backend's contract (version, notes, run, dispose), named by browser backend; `artifact` is the URL it runs. */
+export interface BrowserBackend extends Omit<Backend, 'name'> {
   readonly name: BrowserBackendName;
-  readonly version: string;
-  /** The URL it runs. */
-  readonly artifact: string;
-  readonly notes: readonly string[];
-  run(batch: ImageBatch): Promise<RawOutputs>;
-  dispose(): Promise<void>;
 }
 
 export interface BrowserBackendFactory {
