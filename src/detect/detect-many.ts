@@ -51,10 +51,12 @@ export interface ManyTask {
 let sourceWorker: Promise<string> | undefined;
 export async function workerFile(): Promise<string> {
   const here = path.dirname(fileURLToPath(import.meta.url));
-  for (const file of [path.join(here, 'detect-worker.js'), path.join(PACKAGE_ROOT, 'dist', 'detect', 'detect-worker.js')]) {
-    if (existsSync(file)) return file;
-  }
+  const beside = path.join(here, 'detect-worker.js');
+  if (existsSync(beside)) return beside;
+  // Running from source: the source worker, never a dist/ build of it that may predate the source.
   const ts = path.join(here, 'detect-worker.ts');
+  const built = path.join(PACKAGE_ROOT, 'dist', 'detect', 'detect-worker.js');
+  if (!existsSync(ts) && existsSync(built)) return built;
   if (!existsSync(ts)) throw new BackendError('WORKER_NOT_FOUND', `detectMany: no detect-worker.js beside ${here} nor in ${path.join(PACKAGE_ROOT, 'dist', 'detect')} (run npm run build)`);
   sourceWorker ??= (async () => {
     const outfile = path.join(PACKAGE_ROOT, 'node_modules', '.cache', 'blazeface-toolkit', `detect-worker-${process.pid}.mjs`);
