@@ -155,6 +155,7 @@ const COVERED_ELSEWHERE: Record<string, string> = {
   TFLITE_TOO_LARGE: 'test/tflite-reader.test.ts',
   TORCH_LOAD_FAILED: 'test/torch-backend.test.ts',
   UNKNOWN_BACKEND: 'test/backend-batch.test.ts',
+  WORKER_DIED: 'test/detect-many-worker-death.test.ts',
 };
 
 /**
@@ -164,7 +165,6 @@ const COVERED_ELSEWHERE: Record<string, string> = {
 const NOT_YET_TRIGGERED: Record<string, string> = {
   ORT_WEBGL_SYMBOLIC_DIM: 'browser only: onnxruntime-web WebGL EP on a GPU-backed Chromium',
   TFLITE_INVALID: 'defensive: bytes that pass the bounds verifier but fail the flatbuffers accessors',
-  WORKER_DIED: 'a worker thread of detectMany exiting mid-image: no way to kill one from a test without a test-only hook',
   WORKER_NOT_FOUND: 'an installed package without dist/detect/detect-worker.js (and no source beside it): a broken install',
 };
 
