@@ -6,9 +6,10 @@ import path from 'node:path';
 import type { TFLiteWebModelRunner, TFLiteWebModelRunnerTensorInfo } from '@tensorflow/tfjs-tflite';
 import { checkAgainstSource } from '../artifacts/signature.js';
 import { BackendError, ToolkitError } from '../errors.js';
-import { detectorOutputs, elementCount } from '../ir/graph.js';
+import { detectorOutputs } from '../ir/graph.js';
 import type { Backend, BackendFactory, ImageBatch, ModelSource, RawOutputs } from './backend.js';
 import { checkImageBatch } from '../ir/batch.js';
+import { runTfliteItems, type TfliteLoop } from './tflite-loop.js';
 import { createTfliteRunner, tflitePackageDir, tflitePackageVersion, tfliteShimInfo, tfliteWasmDir } from './tflite-node-shim.js';
 
 function shapeOf(info: TFLiteWebModelRunnerTensorInfo): number[] {
@@ -69,7 +70,6 @@ export const tfliteBackend: BackendFactory = {
     const inputs = runner.getInputs();
     const outputs = runner.getOutputs();
     const input = inputs[0];
-    const [, h, w, c] = input ? shapeOf(input) : [];
     if (inputs.length !== 1 || !input || input.dataType !== 'float32' || shapeOf(input).length !== 4 || shapeOf(input)[0] !== 1) {
       runner.cleanUp();
       throw new ToolkitError('TFLITE_INPUT_MISMATCH', `${file}: expected one float32 input [1,H,W,C], the runtime reports ${inputs.map(describe).join(', ')}`, {
@@ -91,9 +91,7 @@ export const tfliteBackend: BackendFactory = {
     }
     const numAnchors = ir.regressors.shape[1]!;
     const numCoords = ir.regressors.shape[2]!;
-    const regSize = elementCount(ir.regressors.shape);
-    const clsSize = elementCount(ir.classificators.shape);
-    const plane = h! * w! * c!;
+    const loop: TfliteLoop = { runner, input, regressors: regInfo, classificators: clsInfo, numAnchors, numCoords, file: source.tflitePath };
     const shim = tfliteShimInfo();
     let disposed = false;
 
@@ -109,27 +107,7 @@ export const tfliteBackend: BackendFactory = {
       async run(batch: ImageBatch): Promise<RawOutputs> {
         if (disposed) throw new ToolkitError('BACKEND_DISPOSED', `${file}: tflite backend used after dispose()`);
         const n = checkImageBatch(source.graph, batch, `tflite (${file})`);
-        const regressors = new Float32Array(n * regSize);
-        const classificators = new Float32Array(n * clsSize);
-        for (let b = 0; b < n; b++) {
-          // data() views wasm memory, which may move when it grows: take fresh views every time.
-          (input.data() as Float32Array).set(batch.data.subarray(b * plane, (b + 1) * plane));
-          let ok: boolean;
-          try {
-            ok = runner.infer();
-          } catch (err) {
-            throw new BackendError('BACKEND_RUN_FAILED', `${source.tflitePath}: the TFLite interpreter failed on batch item ${b} (${err instanceof Error ? err.message : String(err)})`, {
-              file: source.tflitePath,
-              cause: err,
-            });
-          }
-          if (!ok) {
-            throw new BackendError('BACKEND_RUN_FAILED', `${source.tflitePath}: the TFLite interpreter failed on batch item ${b}`, { file: source.tflitePath });
-          }
-          regressors.set(regInfo.data() as Float32Array, b * regSize);
-          classificators.set(clsInfo.data() as Float32Array, b * clsSize);
-        }
-        return { regressors, classificators, batch: n, numAnchors, numCoords };
+        return runTfliteItems(loop, batch, n);
       },
       async dispose() {
         if (!disposed) {

@@ -4,6 +4,7 @@
 // wasmPaths.tflite. The runtime takes batch 1, so a batch of N runs N times.
 import type { TFLiteWebModelRunner, TFLiteWebModelRunnerTensorInfo } from '@tensorflow/tfjs-tflite';
 import type { ImageBatch, RawOutputs } from '../../backends/backend.js';
+import { runTfliteItems, type TfliteLoop } from '../../backends/tflite-loop.js';
 import { BackendError, ToolkitError } from '../../errors.js';
 import type { BrowserBackend, BrowserBackendFactory } from './types.js';
 import { checkBrowserBatch, outputDims, requireWasmPath } from './types.js';
@@ -48,7 +49,7 @@ export const tfliteBrowserBackend: BrowserBackendFactory = {
         { file: url },
       );
     }
-    const plane = ctx.preset.inputWidth * ctx.preset.inputHeight * 3;
+    const loop: TfliteLoop = { runner, input, regressors: reg, classificators: cls, numAnchors, numCoords, file: url };
     let disposed = false;
     return {
       name: 'tflite',
@@ -58,17 +59,7 @@ export const tfliteBrowserBackend: BrowserBackendFactory = {
       async run(batch: ImageBatch): Promise<RawOutputs> {
         if (disposed) throw new ToolkitError('BACKEND_DISPOSED', `${url}: tflite backend used after dispose()`);
         const n = checkBrowserBatch(ctx.preset, batch, 'tflite');
-        const regSize = numAnchors * numCoords;
-        const regressors = new Float32Array(n * regSize);
-        const classificators = new Float32Array(n * numAnchors);
-        for (let b = 0; b < n; b++) {
-          // data() views wasm memory, which may move when it grows: fresh views every time.
-          (input.data() as Float32Array).set(batch.data.subarray(b * plane, (b + 1) * plane));
-          if (!runner.infer()) throw new BackendError('BACKEND_RUN_FAILED', `${url}: the TFLite interpreter failed on batch item ${b}`, { file: url });
-          regressors.set(reg.data() as Float32Array, b * regSize);
-          classificators.set(cls.data() as Float32Array, b * numAnchors);
-        }
-        return { regressors, classificators, batch: n, numAnchors, numCoords };
+        return runTfliteItems(loop, batch, n);
       },
       async dispose() {
         if (!disposed) {
