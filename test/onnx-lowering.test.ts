@@ -230,6 +230,47 @@ describe('ONNX lowerings vs the reference runtime (onnxruntime-node, batch 2)', 
     expect(values.subarray(0, 6 * 27).some((v) => v !== 0)).toBe(true);
   });
 
+  it('split residual: ADD(PAD(x), conv) [+RELU] becomes the conv split by output rows, the Sum on the first half, and a Concat', async () => {
+    for (const separateRelu of [true, false]) {
+      // stem 3->16 (16 wide, exact) -> block 16->24 (carried 32): the PAD grows 16 -> 32 channels.
+      const g = new GraphBuilder();
+      const x = g.tensor('input', [1, 6, 6, 3]);
+      const stem = g.conv(x, [1, 6, 6, 16], [3, 3], 1, 'SAME', 'RELU');
+      const dw = g.depthwise(stem, [1, 6, 6, 16], 3, 1, 'SAME');
+      const pw = g.conv(dw, [1, 6, 6, 24], [1, 1], 1, 'VALID');
+      const grown = g.tensor('grown', [1, 6, 6, 24]);
+      g.op({ type: 'PAD', inputs: [stem], outputs: [grown], paddings: [[0, 0], [0, 0], [0, 0], [0, 8]] });
+      let sum = g.tensor('sum', [1, 6, 6, 24]);
+      g.op({ type: 'ADD', inputs: [grown, pw], outputs: [sum], activation: separateRelu ? 'NONE' : 'RELU' });
+      if (separateRelu) {
+        const relu = g.tensor('relu', [1, 6, 6, 24]);
+        g.op({ type: 'RELU', inputs: [sum], outputs: [relu] });
+        sum = relu;
+      }
+      const head = g.conv(sum, [1, 6, 6, 5], [1, 1], 1, 'VALID');
+      const graph = g.build(x, [head]);
+      expect(planChannelWidths(graph, 16).get(sum)).toBe(32);
+      for (const n of [1, 3]) await expectParity(graph, n, { channelAlign: 16, channelPad: 'split' });
+      const proto = model(graph, { channelAlign: 16, channelPad: 'split' });
+      expect(opTypes(proto).filter((t) => t === 'Pad')).toHaveLength(0);
+      expect(proto.graph.node.filter((n) => n.name.endsWith('/channel_pad'))).toHaveLength(0);
+      const concat = proto.graph.node.filter((n) => n.op_type === 'Concat');
+      expect(concat).toHaveLength(1);
+      expect(concat[0]!.attribute.find((a) => a.name === 'axis')!.i).toBe(1);
+      const dims = (name: string) => proto.graph.initializer.find((t) => t.name === proto.graph.node.find((n) => n.name === name)!.input[1])!.dims;
+      expect(dims('op2/conv_0_16')).toEqual([16, 16, 1, 1]);
+      expect(dims('op2/conv_16_32')).toEqual([16, 16, 1, 1]);
+      // Add only on the first half; one Relu per half (plus the stem's).
+      expect(opTypes(proto).filter((t) => t === 'Add')).toHaveLength(1);
+      expect(opTypes(proto).filter((t) => t === 'Relu')).toHaveLength(3);
+      // Exact channels (16 -> 24, no block alignment to keep) fall back to the identity conv.
+      const exact = model(graph, { channelAlign: 0, channelPad: 'split' });
+      expect(exact.graph.node.filter((n) => n.op_type === 'Concat')).toHaveLength(0);
+      expect(exact.graph.node.filter((n) => n.name.endsWith('/channel_pad'))).toHaveLength(1);
+      await expectParity(graph, 2, { channelAlign: 0, channelPad: 'split' });
+    }
+  });
+
   it('withFixedBatch pins N to 1 in the inputs and outputs only, and the result runs', async () => {
     const g = new GraphBuilder();
     const x = g.tensor('input', [1, 5, 5, 3]);
