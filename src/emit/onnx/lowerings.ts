@@ -55,10 +55,15 @@ export interface OnnxLoweringOptions {
    * around it, which costs less than a wide identity conv).
    */
   readonly channelPadConvMaxIn: number;
+  /**
+   * A conv on a few-channel NHWC activation that nothing else reads (the image input) reads it through a
+   * Reshape to [N,1,H,W*C] instead of a Transpose to NCHW (kernel [KH,KW*C], horizontal stride x C).
+   */
+  readonly inputRows: boolean;
 }
 
 /** The emitted artifacts' choices, picked with npm run bench (README, Performance). */
-export const ONNX_FAST_PATH: OnnxLoweringOptions = { channelAlign: 16, channelPad: 'split', channelPadConvMaxIn: 48 };
+export const ONNX_FAST_PATH: OnnxLoweringOptions = { channelAlign: 16, channelPad: 'split', channelPadConvMaxIn: 48, inputRows: true };
 
 type OpOf<T extends OpType> = Extract<Op, { type: T }>;
 type Lowering<T extends OpType> = (op: OpOf<T>, ctx: LoweringContext) => void;
@@ -254,17 +259,47 @@ function lowerConvolution(op: OpOf<'CONV_2D'> | OpOf<'DEPTHWISE_CONV_2D'>, ctx: 
     b.node('Conv', inputs, [part.out], attrs, `op${op.index}/conv_${lo}_${hi}`);
     return;
   }
+  const opts = { ...ONNX_FAST_PATH, ...ctx.options };
+  if (opts.inputRows && group === 1 && op.dilationW === 1 && inW === inC && inC <= INPUT_ROWS_MAX_CHANNELS && onlyTfliteUse(b, op, xIndex)) {
+    // NHWC [N,H,W,C] read as a one-channel image [N,1,H,W*C] (a free Reshape instead of a Transpose):
+    // the same conv with kernel [KH, KW*C], horizontal stride and pads times C. TFLite's [O,KH,KW,I]
+    // kernel already is [O,1,KH,KW*I] in memory.
+    const [, h, wd] = x.shape as [number, number, number, number];
+    const rows = b.temp(`${b.tensor(xIndex).name || `tensor_${xIndex}`}/rows`);
+    const shape = [0, 1, h, wd * inC];
+    const shapeName = b.constant(`shape:${shape.join(',')}`, `op${op.index}/rows_shape`, (name) => b.addInt64Initializer(name, [4], shape));
+    b.node('Reshape', [b.value(xIndex, 'tflite'), shapeName], [rows], {}, `op${op.index}/rows`);
+    const o = w.shape[0]!;
+    const rowKernel = b.constant(`rows-kernel:${w.index}:${outW}`, w.name || `tensor_${w.index}`, (name) =>
+      b.addFloatInitializer(name, [outW, 1, kh, kw * inC], zeroExtend(wData, [o, kh * kw * inC], [outW, kh * kw * inC])),
+    );
+    const rowInputs = [rows, rowKernel];
+    if (bias !== undefined) rowInputs.push(biasInput(b, op, bias, outW));
+    const rowAttrs = { kernel_shape: [kh, kw * inC], strides: [op.strideH, op.strideW * inC], dilations: [op.dilationH, 1], pads: [pads[0]!, pads[1]! * inC, pads[2]!, pads[3]! * inC] };
+    withActivation(b, op, op.activation, 'nchw', (out) => b.node('Conv', rowInputs, [out], rowAttrs, `op${op.index}/conv`));
+    return;
+  }
   const kernel = b.constant(kernelKey, w.name || `tensor_${w.index}`, (name) => b.addFloatInitializer(name, kernelDims, kernelData()));
   const inputs = [b.value(xIndex, 'nchw'), kernel];
-  if (bias !== undefined) {
-    const bt = b.tensor(bias);
-    if (outW === bt.shape[0] || !bt.data) inputs.push(b.value(bias, 'tflite'));
-    else {
-      const data = constFloat(bt, op, b);
-      inputs.push(b.constant(`bias:${bias}:${outW}`, `${bt.name || `tensor_${bias}`}/w${outW}`, (name) => b.addFloatInitializer(name, [outW], zeroExtend(data, [data.length], [outW]))));
-    }
-  }
+  if (bias !== undefined) inputs.push(biasInput(b, op, bias, outW));
   withActivation(b, op, op.activation, 'nchw', (out) => b.node('Conv', inputs, [out], attrs, `op${op.index}/conv`));
+}
+
+/** The conv's bias at `outW` channels (zero-extended when the output is widened). */
+function biasInput(b: OnnxGraphBuilder, op: Op, bias: number, outW: number): string {
+  const bt = b.tensor(bias);
+  if (outW === bt.shape[0] || !bt.data) return b.value(bias, 'tflite');
+  const data = constFloat(bt, op, b);
+  return b.constant(`bias:${bias}:${outW}`, `${bt.name || `tensor_${bias}`}/w${outW}`, (name) => b.addFloatInitializer(name, [outW], zeroExtend(data, [data.length], [outW])));
+}
+
+/** The input-rows trick applies up to this many input channels (ORT reads fewer than its NCHWc block as plain NCHW). */
+const INPUT_ROWS_MAX_CHANNELS = 4;
+
+/** Tensor `x` exists only in TFLite layout and `op` is its only consumer (no NCHW copy would be shared). */
+function onlyTfliteUse(b: OnnxGraphBuilder, op: Op, x: number): boolean {
+  if (b.has(x, 'nchw') || !b.has(x, 'tflite') || b.graph.outputs.includes(x)) return false;
+  return b.graph.ops.every((o) => o === op || !o.inputs.includes(x));
 }
 
 /** Lower a SplitResidual at its ADD: two convs (rows [0,wA) and [wA,wB)), the Sum with x, activations, Concat. */
