@@ -142,11 +142,21 @@ describe('ONNX lowerings vs the reference runtime (onnxruntime-node, batch 2)', 
     const x = g.tensor('input', [1, 7, 6, 3]);
     const y = g.conv(x, [1, 4, 3, 5], [3, 3], 2, 'SAME', 'RELU6');
     const z = g.conv(y, [1, 4, 3, 4], [4, 4], 1, 'SAME', 'RELU');
-    const proto = await expectParity(g.build(x, [z]));
+    const graph = g.build(x, [z]);
+    const proto = await expectParity(graph, 2, { inputRows: false });
     expect(opTypes(proto)).toEqual(['Transpose', 'Conv', 'Clip', 'Conv', 'Relu', 'Transpose']);
     // Asymmetric pads: [top, left, bottom, right] = [1, 1, 2, 2] for a 4x4 kernel at stride 1.
     const conv2 = proto.graph.node.filter((n) => n.op_type === 'Conv')[1]!;
     expect(conv2.attribute.find((a) => a.name === 'pads')!.ints).toEqual([1, 1, 2, 2]);
+    // inputRows (the fast path): the NHWC input read as [N,1,7,18] rows by the first conv, no Transpose in.
+    for (const n of [1, 3]) {
+      const rows = await expectParity(graph, n);
+      expect(opTypes(rows)).toEqual(['Reshape', 'Conv', 'Clip', 'Conv', 'Relu', 'Transpose']);
+      const conv1 = rows.graph.node.find((n) => n.op_type === 'Conv')!;
+      const attr = (k: string) => conv1.attribute.find((a) => a.name === k)!.ints;
+      // SAME at stride 2 on 7x6: pads [top, left, bottom, right] = [1, 0, 1, 1] pixels; horizontally x 3 channels.
+      expect([attr('kernel_shape'), attr('strides'), attr('pads')]).toEqual([[3, 9], [2, 6], [1, 0, 1, 3]]);
+    }
   });
 
   it('DEPTHWISE_CONV_2D with depth multiplier 2 (grouped Conv), VALID stride 2', async () => {
@@ -221,7 +231,7 @@ describe('ONNX lowerings vs the reference runtime (onnxruntime-node, batch 2)', 
       expect(pads, JSON.stringify(lowering)).toBe(lowering.channelAlign === 16 ? 1 : 2);
     }
     // The widened stem conv stores a [16,3,3,3] kernel whose extra rows are zero.
-    const proto = model(graph, { channelAlign: 16 });
+    const proto = model(graph, { channelAlign: 16, inputRows: false });
     const stemConv = proto.graph.node.find((n) => n.name === 'op0/conv')!;
     const kernel = proto.graph.initializer.find((t) => t.name === stemConv.input[1])!;
     expect(kernel.dims).toEqual([16, 3, 3, 3]);
