@@ -33,7 +33,7 @@ import type { Preset } from '../src/presets/types.js';
 import { mulberry32 } from '../src/util/random.js';
 import { installedPackageVersion, TOOLKIT_VERSION } from '../src/version.js';
 import { convMacs, ortConvMacs } from './bench/flops.js';
-import { limitsMarkdown, measureRunOverhead, optimizedNodeCounts } from './bench/ort-limits.js';
+import { limitsMarkdown, measureRunOverhead, optimizedNodeCounts, perRunTimes } from './bench/ort-limits.js';
 import { planChannelWidths } from '../src/emit/onnx/widths.js';
 
 const { values } = parseArgs({
@@ -416,7 +416,8 @@ let profileSummary: {
   topNodesUs: Record<string, number>;
   /** us per run: kernel time per op type, and the Conv kernels alone (a lower bound for this graph). */
   byOpUs: Record<string, number>;
-  convUsPerRun: number;
+  /** Per run (median and fastest over the profiled runs): wall, kernels, Conv kernels alone (a lower bound for this graph). */
+  perRun: ReturnType<typeof perRunTimes>;
   /** Node types of the graph ORT runs after its rewrite (optimizedModelFilePath). */
   optimizedNodes: Record<string, number>;
   /** session.run() of a one-node model on the same input: onnxruntime-node's fixed cost per call. */
@@ -436,7 +437,7 @@ async function writeProfile(bytes: Uint8Array, preset: Preset, tmp: string): Pro
   const name = (await readdir(tmp)).filter((f) => f.startsWith('ort-profile') && f.endsWith('.json')).sort().pop();
   if (!name) throw new Error(`no ORT profile written under ${tmp}`);
   const file = path.join(tmp, name);
-  const events = JSON.parse(await readFile(file, 'utf8')) as { cat?: string; name: string; dur: number; args?: { op_name?: string } }[];
+  const events = JSON.parse(await readFile(file, 'utf8')) as { cat?: string; name: string; ts: number; dur: number; args?: { op_name?: string } }[];
   const runs = events.filter((e) => e.name === 'model_run');
   const byOp: Record<string, number> = {};
   const byNode = new Map<string, number>();
@@ -461,7 +462,7 @@ async function writeProfile(bytes: Uint8Array, preset: Preset, tmp: string): Pro
     byOp,
     topNodesUs,
     byOpUs,
-    convUsPerRun: byOpUs.Conv ?? 0,
+    perRun: perRunTimes(events),
     optimizedNodes: await optimizedNodeCounts(optimized),
     runOverheadUs: await measureRunOverhead(ort, [1, preset.inputHeight, preset.inputWidth, 3], ortNodeSessionOptions()),
   };
