@@ -32,7 +32,9 @@ import { getPreset } from '../src/presets/index.js';
 import type { Preset } from '../src/presets/types.js';
 import { mulberry32 } from '../src/util/random.js';
 import { installedPackageVersion, TOOLKIT_VERSION } from '../src/version.js';
-import { convMacs } from './bench/flops.js';
+import { convMacs, ortConvMacs } from './bench/flops.js';
+import { limitsMarkdown, measureRunOverhead, optimizedNodeCounts, perRunTimes } from './bench/ort-limits.js';
+import { planChannelWidths } from '../src/emit/onnx/widths.js';
 
 const { values } = parseArgs({
   options: {
@@ -314,6 +316,11 @@ async function benchPreset(preset: Preset, tmp: string): Promise<PresetReport> {
   // Our emitter without the fast path (exact channels, Pad nodes): what the lowering changes bought.
   const plain = buildOnnxModel(source.graph, preset, { toolkitVersion: TOOLKIT_VERSION, lowering: { channelAlign: 0, channelPad: 'pad' } });
   add(await ortContender('ort-plain-t1', 'onnxruntime-node, emitter without the fast path (exact channels, Pad nodes), 1 thread', encodeModel(plain), preset, ortNodeSessionOptions({ threads: 1 }), 1), 'ort-plain-t1');
+  // The fast path before split residuals and input rows (identity-conv / Pad channel pads, Transpose in): what those bought.
+  const before = encodeModel(buildOnnxModel(source.graph, preset, { toolkitVersion: TOOLKIT_VERSION, lowering: { channelPad: 'conv', inputRows: false } }));
+  for (const t of threadCounts) {
+    add(await ortContender(`ort-prev-t${t}`, `onnxruntime-node, previous fast path (identity-conv channel pads, input Transpose), ${t} thread(s)`, before, preset, ortNodeSessionOptions({ threads: t }), t), `ort-prev-t${t}`);
+  }
   if (!QUICK) {
     // A session whose batch is fixed (N known): measured about 1 % faster at N = 1, so the backend keeps one dynamic session.
     add(await ortContender('ort-ours-fixed1-t1', 'onnxruntime-node, our model.onnx with N fixed to 1 (static shapes), 1 thread', withFixedBatch(ours, 1), preset, ortNodeSessionOptions({ threads: 1 }), 1, false, 1), 'ort-ours-fixed1-t1');
@@ -349,6 +356,8 @@ async function benchPreset(preset: Preset, tmp: string): Promise<PresetReport> {
   }
   if (preset.name === 'short_range') {
     await writeProfile(ours, preset, tmp);
+    profileSummary!.ortMacsPerImage = ortConvMacs(source.graph, planChannelWidths(source.graph, ONNX_FAST_PATH.channelAlign), ONNX_FAST_PATH.channelAlign);
+    profileSummary!.irMacsPerImage = convMacs(source.graph);
     const tfjsWasm = contenders.find((c) => c.key === 'tfjs-wasm');
     if (tfjsWasm) tfjsProfile = await profileTfjs(tfjsWasm, latency.get('tfjs-wasm')!);
   }
@@ -398,10 +407,28 @@ async function benchPreset(preset: Preset, tmp: string): Promise<PresetReport> {
 }
 
 /** ORT's own profile of our short_range graph (enableProfiling): share of kernel time per op type. */
-let profileSummary: { file: string; kernelUsPerRun: number; runUsPerRun: number; nodes: number; byOp: Record<string, number>; topNodesUs: Record<string, number> } | null = null;
+let profileSummary: {
+  file: string;
+  kernelUsPerRun: number;
+  runUsPerRun: number;
+  nodes: number;
+  byOp: Record<string, number>;
+  topNodesUs: Record<string, number>;
+  /** us per run: kernel time per op type, and the Conv kernels alone (a lower bound for this graph). */
+  byOpUs: Record<string, number>;
+  /** Per run (median and fastest over the profiled runs): wall, kernels, Conv kernels alone (a lower bound for this graph). */
+  perRun: ReturnType<typeof perRunTimes>;
+  /** Node types of the graph ORT runs after its rewrite (optimizedModelFilePath). */
+  optimizedNodes: Record<string, number>;
+  /** session.run() of a one-node model on the same input: onnxruntime-node's fixed cost per call. */
+  runOverheadUs: { median: number; min: number };
+  ortMacsPerImage?: number;
+  irMacsPerImage?: number;
+} | null = null;
 async function writeProfile(bytes: Uint8Array, preset: Preset, tmp: string): Promise<void> {
   const prefix = path.join(tmp, 'ort-profile');
-  const session = await ort.InferenceSession.create(bytes, { ...ortNodeSessionOptions(), enableProfiling: true, profileFilePrefix: prefix });
+  const optimized = path.join(tmp, 'ort-optimized.onnx');
+  const session = await ort.InferenceSession.create(bytes, { ...ortNodeSessionOptions(), enableProfiling: true, profileFilePrefix: prefix, optimizedModelFilePath: optimized });
   const x = new ort.Tensor('float32', randomInput(1, preset.inputHeight, preset.inputWidth), [1, preset.inputHeight, preset.inputWidth, 3]);
   for (let i = 0; i < 200; i++) await session.run({ input: x });
   (session as unknown as { endProfiling(): unknown }).endProfiling();
@@ -410,7 +437,7 @@ async function writeProfile(bytes: Uint8Array, preset: Preset, tmp: string): Pro
   const name = (await readdir(tmp)).filter((f) => f.startsWith('ort-profile') && f.endsWith('.json')).sort().pop();
   if (!name) throw new Error(`no ORT profile written under ${tmp}`);
   const file = path.join(tmp, name);
-  const events = JSON.parse(await readFile(file, 'utf8')) as { cat?: string; name: string; dur: number; args?: { op_name?: string } }[];
+  const events = JSON.parse(await readFile(file, 'utf8')) as { cat?: string; name: string; ts: number; dur: number; args?: { op_name?: string } }[];
   const runs = events.filter((e) => e.name === 'model_run');
   const byOp: Record<string, number> = {};
   const byNode = new Map<string, number>();
@@ -425,8 +452,20 @@ async function writeProfile(bytes: Uint8Array, preset: Preset, tmp: string): Pro
     [...byNode].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([k, v]) => [`${k.replace(/_kernel_time$/, '')} (${events.find((e) => e.name === k)?.args?.op_name})`, round(v / runs.length, 1)]),
   );
   const kernel = Object.values(byOp).reduce((a, b) => a + b, 0);
+  const byOpUs = Object.fromEntries(Object.entries(byOp).map(([k, v]) => [k, round(v / runs.length, 1)]));
   for (const k of Object.keys(byOp)) byOp[k] = round((100 * byOp[k]!) / kernel, 1);
-  profileSummary = { file: path.basename(file), kernelUsPerRun: round(kernel / runs.length, 0), runUsPerRun: round(runs.reduce((a, e) => a + e.dur, 0) / runs.length, 0), nodes: nodes.size, byOp, topNodesUs };
+  profileSummary = {
+    file: path.basename(file),
+    kernelUsPerRun: round(kernel / runs.length, 0),
+    runUsPerRun: round(runs.reduce((a, e) => a + e.dur, 0) / runs.length, 0),
+    nodes: nodes.size,
+    byOp,
+    topNodesUs,
+    byOpUs,
+    perRun: perRunTimes(events),
+    optimizedNodes: await optimizedNodeCounts(optimized),
+    runOverheadUs: await measureRunOverhead(ort, [1, preset.inputHeight, preset.inputWidth, 3], ortNodeSessionOptions()),
+  };
 }
 
 /** tfjs-wasm per-kernel times (tf.profile) beside the whole call: how much is kernels, how much overhead. */
@@ -511,6 +550,9 @@ function markdown(report: Record<string, unknown> & { presets: PresetReport[] },
     lines.push(`## ORT profile of short_range (1 thread): ${profileSummary.nodes} nodes after ORT's rewrite, ${profileSummary.kernelUsPerRun} us of kernels per ${profileSummary.runUsPerRun} us run`, '');
     lines.push(`Share of kernel time: ${Object.entries(profileSummary.byOp).map(([k, v]) => `${k} ${v} %`).join(', ')}.`, '');
     lines.push(`Slowest nodes (us per run): ${Object.entries(profileSummary.topNodesUs).map(([k, v]) => `${k} ${v}`).join(', ')}.`, '');
+    const sr = report.presets.find((p) => p.preset === 'short_range');
+    const ms = (k: string) => sr?.contenders.find((c) => c.key === k)?.latency;
+    lines.push(...limitsMarkdown(profileSummary, { tflite: ms('tflite'), ours1: ms('ort-ours-t1'), ours2: ms('ort-ours-t2') }, peak.measured['1 thread(s)'] ?? null));
   }
   if (tfjsProfile) {
     lines.push(`## tfjs-wasm profile of short_range (tf.profile, ${tfjsProfile.runs} runs, ${tfjsProfile.kernels} kernels per call)`, '');

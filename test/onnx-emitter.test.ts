@@ -88,7 +88,7 @@ describe.each(PACKAGED_PRESETS)('ONNX emitter: %s', (name) => {
     expect(Buffer.from(again).equals(Buffer.from(bytes))).toBe(true);
   });
 
-  it('has an NCHW body: NHWC input, one input Transpose, TFLite-shaped outputs, no shape-computing ops', () => {
+  it('has an NCHW body: NHWC input read by one Transpose or one rows Reshape, TFLite-shaped outputs, no shape-computing ops', () => {
     const proto = decodeModel(bytes);
     const nodes = proto.graph.node;
     const hist: Record<string, number> = {};
@@ -105,12 +105,22 @@ describe.each(PACKAGED_PRESETS)('ONNX emitter: %s', (name) => {
       ['regressors', ['N', preset.decode.numBoxes, 16]],
       ['classificators', ['N', preset.decode.numBoxes, 1]],
     ]);
-    // Transposes: one NHWC->NCHW at the input, then one NCHW->NHWC before each RESHAPE of a 4-D map.
+    // The input is read once: a Transpose to NCHW, or (inputRows) a Reshape to [N,1,H,W*3] rows that only
+    // a one-input-channel Conv reads. Then one NCHW->NHWC Transpose before each RESHAPE of a 4-D map.
+    const fromInput = nodes.filter((n) => n.input.includes('input'));
+    expect(fromInput).toHaveLength(1);
+    const inputRead = fromInput[0]!;
+    expect(['Transpose', 'Reshape']).toContain(inputRead.op_type);
+    if (inputRead.op_type === 'Reshape') {
+      const shape = proto.graph.initializer.find((t) => t.name === inputRead.input[1])!;
+      expect([...new BigInt64Array(Uint8Array.from(shape.raw_data).buffer)].map(Number)).toEqual([0, 1, preset.inputHeight, preset.inputWidth * 3]);
+      const readers = nodes.filter((n) => n.input.includes(inputRead.output[0]!));
+      expect(readers.map((n) => n.op_type)).toEqual(['Conv']);
+      expect(proto.graph.initializer.find((t) => t.name === readers[0]!.input[1])!.dims[1]).toBe(1);
+    }
     const transposes = nodes.filter((n) => n.op_type === 'Transpose');
-    expect(transposes[0]!.input).toEqual(['input']);
-    expect(transposes.filter((t) => t.input[0] === 'input')).toHaveLength(1);
     const reshapesOf4d = graph.ops.filter((op) => op.type === 'RESHAPE' && graph.tensors[op.inputs[0]!]!.shape.length === 4).length;
-    expect(transposes).toHaveLength(1 + reshapesOf4d);
+    expect(transposes).toHaveLength((inputRead.op_type === 'Transpose' ? 1 : 0) + reshapesOf4d);
 
     const metadata = Object.fromEntries(proto.metadata_props.map((p) => [p.key, p.value]));
     expect(metadata.source_file).toBe(graph.source.fileName);

@@ -142,11 +142,21 @@ describe('ONNX lowerings vs the reference runtime (onnxruntime-node, batch 2)', 
     const x = g.tensor('input', [1, 7, 6, 3]);
     const y = g.conv(x, [1, 4, 3, 5], [3, 3], 2, 'SAME', 'RELU6');
     const z = g.conv(y, [1, 4, 3, 4], [4, 4], 1, 'SAME', 'RELU');
-    const proto = await expectParity(g.build(x, [z]));
+    const graph = g.build(x, [z]);
+    const proto = await expectParity(graph, 2, { inputRows: false });
     expect(opTypes(proto)).toEqual(['Transpose', 'Conv', 'Clip', 'Conv', 'Relu', 'Transpose']);
     // Asymmetric pads: [top, left, bottom, right] = [1, 1, 2, 2] for a 4x4 kernel at stride 1.
     const conv2 = proto.graph.node.filter((n) => n.op_type === 'Conv')[1]!;
     expect(conv2.attribute.find((a) => a.name === 'pads')!.ints).toEqual([1, 1, 2, 2]);
+    // inputRows (the fast path): the NHWC input read as [N,1,7,18] rows by the first conv, no Transpose in.
+    for (const n of [1, 3]) {
+      const rows = await expectParity(graph, n);
+      expect(opTypes(rows)).toEqual(['Reshape', 'Conv', 'Clip', 'Conv', 'Relu', 'Transpose']);
+      const conv1 = rows.graph.node.find((n) => n.op_type === 'Conv')!;
+      const attr = (k: string) => conv1.attribute.find((a) => a.name === k)!.ints;
+      // SAME at stride 2 on 7x6: pads [top, left, bottom, right] = [1, 0, 1, 1] pixels; horizontally x 3 channels.
+      expect([attr('kernel_shape'), attr('strides'), attr('pads')]).toEqual([[3, 9], [2, 6], [1, 0, 1, 3]]);
+    }
   });
 
   it('DEPTHWISE_CONV_2D with depth multiplier 2 (grouped Conv), VALID stride 2', async () => {
@@ -221,13 +231,54 @@ describe('ONNX lowerings vs the reference runtime (onnxruntime-node, batch 2)', 
       expect(pads, JSON.stringify(lowering)).toBe(lowering.channelAlign === 16 ? 1 : 2);
     }
     // The widened stem conv stores a [16,3,3,3] kernel whose extra rows are zero.
-    const proto = model(graph, { channelAlign: 16 });
+    const proto = model(graph, { channelAlign: 16, inputRows: false });
     const stemConv = proto.graph.node.find((n) => n.name === 'op0/conv')!;
     const kernel = proto.graph.initializer.find((t) => t.name === stemConv.input[1])!;
     expect(kernel.dims).toEqual([16, 3, 3, 3]);
     const values = new Float32Array(kernel.raw_data!.slice().buffer);
     expect(values.subarray(6 * 27).every((v) => v === 0)).toBe(true);
     expect(values.subarray(0, 6 * 27).some((v) => v !== 0)).toBe(true);
+  });
+
+  it('split residual: ADD(PAD(x), conv) [+RELU] becomes the conv split by output rows, the Sum on the first half, and a Concat', async () => {
+    for (const separateRelu of [true, false]) {
+      // stem 3->16 (16 wide, exact) -> block 16->24 (carried 32): the PAD grows 16 -> 32 channels.
+      const g = new GraphBuilder();
+      const x = g.tensor('input', [1, 6, 6, 3]);
+      const stem = g.conv(x, [1, 6, 6, 16], [3, 3], 1, 'SAME', 'RELU');
+      const dw = g.depthwise(stem, [1, 6, 6, 16], 3, 1, 'SAME');
+      const pw = g.conv(dw, [1, 6, 6, 24], [1, 1], 1, 'VALID');
+      const grown = g.tensor('grown', [1, 6, 6, 24]);
+      g.op({ type: 'PAD', inputs: [stem], outputs: [grown], paddings: [[0, 0], [0, 0], [0, 0], [0, 8]] });
+      let sum = g.tensor('sum', [1, 6, 6, 24]);
+      g.op({ type: 'ADD', inputs: [grown, pw], outputs: [sum], activation: separateRelu ? 'NONE' : 'RELU' });
+      if (separateRelu) {
+        const relu = g.tensor('relu', [1, 6, 6, 24]);
+        g.op({ type: 'RELU', inputs: [sum], outputs: [relu] });
+        sum = relu;
+      }
+      const head = g.conv(sum, [1, 6, 6, 5], [1, 1], 1, 'VALID');
+      const graph = g.build(x, [head]);
+      expect(planChannelWidths(graph, 16).get(sum)).toBe(32);
+      for (const n of [1, 3]) await expectParity(graph, n, { channelAlign: 16, channelPad: 'split' });
+      const proto = model(graph, { channelAlign: 16, channelPad: 'split' });
+      expect(opTypes(proto).filter((t) => t === 'Pad')).toHaveLength(0);
+      expect(proto.graph.node.filter((n) => n.name.endsWith('/channel_pad'))).toHaveLength(0);
+      const concat = proto.graph.node.filter((n) => n.op_type === 'Concat');
+      expect(concat).toHaveLength(1);
+      expect(concat[0]!.attribute.find((a) => a.name === 'axis')!.i).toBe(1);
+      const dims = (name: string) => proto.graph.initializer.find((t) => t.name === proto.graph.node.find((n) => n.name === name)!.input[1])!.dims;
+      expect(dims('op2/conv_0_16')).toEqual([16, 16, 1, 1]);
+      expect(dims('op2/conv_16_32')).toEqual([16, 16, 1, 1]);
+      // Add only on the first half; one Relu per half (plus the stem's).
+      expect(opTypes(proto).filter((t) => t === 'Add')).toHaveLength(1);
+      expect(opTypes(proto).filter((t) => t === 'Relu')).toHaveLength(3);
+      // Exact channels (16 -> 24, no block alignment to keep) fall back to the identity conv.
+      const exact = model(graph, { channelAlign: 0, channelPad: 'split' });
+      expect(exact.graph.node.filter((n) => n.op_type === 'Concat')).toHaveLength(0);
+      expect(exact.graph.node.filter((n) => n.name.endsWith('/channel_pad'))).toHaveLength(1);
+      await expectParity(graph, 2, { channelAlign: 0, channelPad: 'split' });
+    }
   });
 
   it('withFixedBatch pins N to 1 in the inputs and outputs only, and the result runs', async () => {

@@ -17,3 +17,24 @@ export function convMacs(graph: Graph): number {
   }
   return macs;
 }
+
+/**
+ * Multiply-adds ONNX Runtime's CPU provider actually executes for one image of our model.onnx: every
+ * activation at its carried width (src/emit/onnx/widths.ts), and group-1 conv outputs rounded up to the
+ * NCHWc block as ORT does internally (a 2-channel head computes `block` channels). Split residuals
+ * (channelPad 'split') run the same rows as the whole conv, so they count the same.
+ */
+export function ortConvMacs(graph: Graph, widths: ReadonlyMap<number, number>, block: number): number {
+  const up = (c: number): number => Math.ceil(c / block) * block;
+  let macs = 0;
+  for (const op of graph.ops) {
+    if (op.type !== 'CONV_2D' && op.type !== 'DEPTHWISE_CONV_2D') continue;
+    const [x, y] = [op.inputs[0]!, op.outputs[0]!];
+    const out = graph.tensors[y]!.shape;
+    const w = graph.tensors[op.inputs[1]!]!.shape;
+    const width = (t: number): number => widths.get(t) ?? graph.tensors[t]!.shape[3]!;
+    const perOutput = op.type === 'CONV_2D' ? w[1]! * w[2]! * (w[3] === graph.tensors[x]!.shape[3] ? width(x) : w[3]!) : w[1]! * w[2]!;
+    macs += out[1]! * out[2]! * up(width(y)) * perOutput;
+  }
+  return macs;
+}

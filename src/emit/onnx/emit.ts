@@ -5,8 +5,8 @@
 import { detectorOutputs, imageInput, type Graph, type Op } from '../../ir/graph.js';
 import type { Preset } from '../../presets/types.js';
 import { OnnxEmitError, OnnxGraphBuilder } from './builder.js';
-import { lowerOp, ONNX_FAST_PATH, type OnnxLoweringOptions, type PadFold } from './lowerings.js';
-import { planChannelWidths } from './widths.js';
+import { lowerOp, ONNX_FAST_PATH, type OnnxLoweringOptions, type PadFold, type SplitResidual } from './lowerings.js';
+import { planChannelWidths, type ChannelWidths } from './widths.js';
 import { decodeModel, encodeModel, OnnxDataType, type DimProto, type ModelProto, type ValueInfoProto } from './proto.js';
 
 export const ONNX_OPSET = 17;
@@ -47,6 +47,46 @@ export function findPadFolds(graph: Graph): Map<number, PadFold> {
     folds.set(conv.index, { padOp: op.index, input: op.inputs[0]!, pads: [h[0], w[0], h[1], w[1]] });
   }
   return folds;
+}
+
+/**
+ * Residual ADDs lowered as split convs + Concat (lowerings.ts SplitResidual): ADD(PAD(x), conv) where the
+ * PAD only appends channels, x carries fewer channels than the sum (both multiples of `align`, the
+ * NCHWc block), and the PAD and the group-1 conv
+ * (no fused activation) feed only this ADD; a RELU that is the ADD's only consumer is folded in.
+ */
+export function findSplitResiduals(graph: Graph, widths: ChannelWidths, align: number): Map<number, SplitResidual> {
+  const consumers = new Map<number, Op[]>();
+  for (const op of graph.ops) {
+    for (const i of op.inputs) {
+      if (i >= 0) consumers.set(i, [...(consumers.get(i) ?? []), op]);
+    }
+  }
+  const producer = new Map<number, Op>();
+  for (const op of graph.ops) for (const o of op.outputs) producer.set(o, op);
+  const width = (t: number): number => widths.get(t) ?? graph.tensors[t]!.shape[3]!;
+  const onlyUse = (t: number, op: Op): boolean => !graph.outputs.includes(t) && consumers.get(t)?.length === 1 && consumers.get(t)![0] === op;
+  const splits = new Map<number, SplitResidual>();
+  for (const add of graph.ops) {
+    if (add.type !== 'ADD' || add.inputs.length !== 2 || add.outputs.length !== 1) continue;
+    const out = add.outputs[0]!;
+    if (graph.tensors[out]?.shape.length !== 4) continue;
+    const [p, c] = add.inputs.map((i) => producer.get(i));
+    const [pad, conv] = p?.type === 'PAD' ? [p, c] : [c, p];
+    if (pad?.type !== 'PAD' || conv?.type !== 'CONV_2D' || conv.activation !== 'NONE') continue;
+    if (!onlyUse(pad.outputs[0]!, add) || !onlyUse(conv.outputs[0]!, add) || pad.inputs[0] === undefined || pad.inputs[0] < 0) continue;
+    const [n, h, w, ch] = pad.paddings;
+    if (pad.paddings.length !== 4 || ![...n!, ...h!, ...w!].every((v) => v === 0) || ch![0] !== 0 || ch![1] <= 0) continue;
+    const [kw, xt] = [graph.tensors[conv.inputs[1]!], graph.tensors[conv.inputs[0]!]];
+    if (!kw || !xt || kw.shape[3] !== xt.shape[3]) continue;
+    // Both halves block-aligned, or ORT could not keep the Concat in NCHWc (an identity conv is cheaper then).
+    const wA = width(pad.inputs[0]);
+    if (!(wA < width(out)) || align <= 1 || wA % align !== 0 || width(out) % align !== 0) continue;
+    const next = consumers.get(out);
+    const relu = next?.length === 1 && !graph.outputs.includes(out) ? next[0] : undefined;
+    splits.set(add.index, { add, conv, pad, relu: relu?.type === 'RELU' ? relu : undefined });
+  }
+  return splits;
 }
 
 export function valueInfo(name: string, dims: readonly (number | string)[]): ValueInfoProto {
@@ -97,7 +137,9 @@ export function buildOnnxModelFor(graph: Graph, opts: OnnxModelOptions): ModelPr
   const folded = new Set([...padFolds.values()].map((f) => f.padOp));
   const options: OnnxLoweringOptions = { ...ONNX_FAST_PATH, ...opts.lowering };
   b.widths = planChannelWidths(graph, options.channelAlign);
-  const ctx = { b, padFolds, options };
+  const splits = options.channelPad === 'split' ? findSplitResiduals(graph, b.widths, options.channelAlign) : new Map<number, SplitResidual>();
+  for (const s of splits.values()) for (const op of [s.conv, s.pad, s.relu]) if (op) folded.add(op.index);
+  const ctx = { b, padFolds, options, splits };
   for (const op of graph.ops) {
     if (!folded.has(op.index)) lowerOp(op, ctx);
   }

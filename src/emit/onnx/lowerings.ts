@@ -6,6 +6,22 @@ import { UnsupportedOpError } from '../../errors.js';
 import type { Activation, Op, OpType, Padding, Tensor } from '../../ir/graph.js';
 import { nhwcAxisToNchw, OnnxEmitError, OnnxGraphBuilder, PERM_NHWC_TO_NCHW, transposeData, type Layout } from './builder.js';
 
+/**
+ * A residual ADD whose skip operand is a channel PAD of x (x carries wA channels, the sum wB > wA) and
+ * whose other operand is a 1x1-or-any group-1 conv used only there, optionally followed by its RELU.
+ * Lowered as Concat(act(conv[0:wA] + x), act(conv[wA:wB])) on the channel axis: the conv is split by
+ * output rows (no extra multiply-adds), the first half takes x as ORT's fused NCHWc Sum input, and ORT
+ * runs channel-axis Concat of block-aligned NCHWc tensors in place, so neither a Pad nor an identity
+ * conv nor a layout reorder is left between blocks.
+ */
+export interface SplitResidual {
+  readonly add: OpOf<'ADD'>;
+  readonly conv: OpOf<'CONV_2D'>;
+  readonly pad: OpOf<'PAD'>;
+  /** A separate RELU op folded into both halves (the ADD's own fused activation is applied as well). */
+  readonly relu?: OpOf<'RELU'>;
+}
+
 /** A zero spatial PAD folded into the conv that consumes it: the PAD's input and its [top, left, bottom, right]. */
 export interface PadFold {
   readonly padOp: number;
@@ -19,24 +35,35 @@ export interface LoweringContext {
   readonly padFolds: ReadonlyMap<number, PadFold>;
   /** Performance choices (defaults: ONNX_FAST_PATH). */
   readonly options?: Partial<OnnxLoweringOptions>;
+  /** ADD op index -> the split residual lowered at that ADD (its conv, PAD and RELU ops emit nothing). */
+  readonly splits?: ReadonlyMap<number, SplitResidual>;
 }
 
 /** Choices that change the graph's speed, never its results (within float32 rounding of zero terms). */
 export interface OnnxLoweringOptions {
   /** Carry 4-D activations at a multiple of this many channels, extra channels zero (./widths.ts); 0 = exact. */
   readonly channelAlign: number;
-  /** A channel PAD that grows the carried width: an identity 1x1 'conv' (stays in ORT's NCHWc) or a 'pad' node. */
-  readonly channelPad: 'conv' | 'pad';
+  /**
+   * A channel PAD that grows the carried width: an identity 1x1 'conv' (stays in ORT's NCHWc) or a 'pad'
+   * node; 'split' also rewrites the residual pattern conv -> ADD(PAD(x), conv) [-> RELU] so no pad exists
+   * at all (see SplitResidual); PADs outside that pattern then get the 'conv' treatment.
+   */
+  readonly channelPad: 'conv' | 'pad' | 'split';
   /**
    * With channelPad 'conv': only when the input carries at most this many channels. The identity conv
    * costs that many multiply-adds per output element; wider inputs get a Pad node (ORT then reorders
    * around it, which costs less than a wide identity conv).
    */
   readonly channelPadConvMaxIn: number;
+  /**
+   * A conv on a few-channel NHWC activation that nothing else reads (the image input) reads it through a
+   * Reshape to [N,1,H,W*C] instead of a Transpose to NCHW (kernel [KH,KW*C], horizontal stride x C).
+   */
+  readonly inputRows: boolean;
 }
 
 /** The emitted artifacts' choices, picked with npm run bench (README, Performance). */
-export const ONNX_FAST_PATH: OnnxLoweringOptions = { channelAlign: 16, channelPad: 'conv', channelPadConvMaxIn: 48 };
+export const ONNX_FAST_PATH: OnnxLoweringOptions = { channelAlign: 16, channelPad: 'split', channelPadConvMaxIn: 48, inputRows: true };
 
 type OpOf<T extends OpType> = Extract<Op, { type: T }>;
 type Lowering<T extends OpType> = (op: OpOf<T>, ctx: LoweringContext) => void;
@@ -101,8 +128,11 @@ function withActivation(b: OnnxGraphBuilder, op: Op, activation: Activation, lay
   }
   const pre = b.temp(`${b.tensor(out).name || `tensor_${out}`}/pre_${activation.toLowerCase()}`);
   produce(pre);
-  const name = b.define(out, layout);
-  const hint = `op${op.index}/${activation.toLowerCase()}`;
+  activationNode(b, activation, pre, b.define(out, layout), `op${op.index}/${activation.toLowerCase()}`);
+}
+
+/** One node applying `activation` (not NONE) to value `pre`, writing `name`. */
+function activationNode(b: OnnxGraphBuilder, activation: Exclude<Activation, 'NONE'>, pre: string, name: string, hint: string): void {
   switch (activation) {
     case 'RELU':
       b.node('Relu', [pre], [name], {}, hint);
@@ -144,7 +174,14 @@ function broadcastOperand(b: OnnxGraphBuilder, op: Op, index: number, layout: La
   );
 }
 
-function lowerConvolution(op: OpOf<'CONV_2D'> | OpOf<'DEPTHWISE_CONV_2D'>, ctx: LoweringContext): void {
+/** Output rows [lo, hi) of a group-1 conv written to `out` (no activation): one half of a SplitResidual. */
+interface ConvPart {
+  readonly lo: number;
+  readonly hi: number;
+  readonly out: string;
+}
+
+function lowerConvolution(op: OpOf<'CONV_2D'> | OpOf<'DEPTHWISE_CONV_2D'>, ctx: LoweringContext, part?: ConvPart): void {
   const { b } = ctx;
   const fold = ctx.padFolds.get(op.index);
   const xIndex = fold ? fold.input : dataInput(op, 0, b);
@@ -168,7 +205,9 @@ function lowerConvolution(op: OpOf<'CONV_2D'> | OpOf<'DEPTHWISE_CONV_2D'>, ctx: 
   const inW = b.channels(xIndex);
   const outIndex = op.outputs[0]!;
   const outW = b.channels(outIndex);
-  let kernel: string;
+  let kernelKey: string;
+  let kernelDims: number[];
+  let kernelData: () => Float32Array;
   let group: number;
   if (op.type === 'CONV_2D') {
     // [O,KH,KW,I] -> [O,I,KH,KW]; TFLite allows grouped conv when I divides the input channels.
@@ -177,9 +216,9 @@ function lowerConvolution(op: OpOf<'CONV_2D'> | OpOf<'DEPTHWISE_CONV_2D'>, ctx: 
     group = inC / i;
     if (group !== 1 && inW !== inC) throw new OnnxEmitError(`${b.file}: operator #${op.index} CONV_2D: grouped conv on a widened input`, b.file);
     const iW = group === 1 ? inW : i;
-    kernel = b.constant(`conv-kernel:${w.index}:${outW}x${iW}`, w.name || `tensor_${w.index}`, (name) =>
-      b.addFloatInitializer(name, [outW, iW, kh, kw], zeroExtend(transposeData(wData, w.shape, [0, 3, 1, 2]), [o, i, kh, kw], [outW, iW, kh, kw])),
-    );
+    kernelKey = `conv-kernel:${w.index}:${outW}x${iW}`;
+    kernelDims = [outW, iW, kh, kw];
+    kernelData = () => zeroExtend(transposeData(wData, w.shape, [0, 3, 1, 2]), [o, i, kh, kw], [outW, iW, kh, kw]);
   } else {
     // [1,KH,KW,C*M] -> [C*M,1,KH,KW] as a Conv with group = C: output channel c*M+m reads input channel c, as in TFLite.
     const oc = w.shape[3]!;
@@ -190,20 +229,11 @@ function lowerConvolution(op: OpOf<'CONV_2D'> | OpOf<'DEPTHWISE_CONV_2D'>, ctx: 
       throw new OnnxEmitError(`${b.file}: operator #${op.index} DEPTHWISE_CONV_2D: widened channels need depth multiplier 1 and equal widths`, b.file);
     }
     group = inW;
-    kernel = b.constant(`dw-kernel:${w.index}:${outW}`, w.name || `tensor_${w.index}`, (name) =>
-      b.addFloatInitializer(name, [outW, 1, kh, kw], zeroExtend(transposeData(wData, w.shape, [3, 0, 1, 2]), [oc, 1, kh, kw], [outW, 1, kh, kw])),
-    );
+    kernelKey = `dw-kernel:${w.index}:${outW}`;
+    kernelDims = [outW, 1, kh, kw];
+    kernelData = () => zeroExtend(transposeData(wData, w.shape, [3, 0, 1, 2]), [oc, 1, kh, kw], [outW, 1, kh, kw]);
   }
-  const inputs = [b.value(xIndex, 'nchw'), kernel];
   const bias = optionalInput(op, 2);
-  if (bias !== undefined) {
-    const bt = b.tensor(bias);
-    if (outW === bt.shape[0] || !bt.data) inputs.push(b.value(bias, 'tflite'));
-    else {
-      const data = constFloat(bt, op, b);
-      inputs.push(b.constant(`bias:${bias}:${outW}`, `${bt.name || `tensor_${bias}`}/w${outW}`, (name) => b.addFloatInitializer(name, [outW], zeroExtend(data, [data.length], [outW]))));
-    }
-  }
   const attrs: Record<string, number | readonly number[]> = {
     kernel_shape: [kh, kw],
     strides: [op.strideH, op.strideW],
@@ -211,14 +241,107 @@ function lowerConvolution(op: OpOf<'CONV_2D'> | OpOf<'DEPTHWISE_CONV_2D'>, ctx: 
     pads,
   };
   if (group !== 1) attrs.group = group;
+  if (part) {
+    // Rows [lo, hi) of the widened kernel and bias, as their own constants.
+    if (group !== 1 || op.activation !== 'NONE') throw new OnnxEmitError(`${b.file}: operator #${op.index} ${op.type}: only a group-1 conv without activation can be split`, b.file);
+    const { lo, hi } = part;
+    const rows = (data: Float32Array, perRow: number): Float32Array => data.slice(lo * perRow, hi * perRow);
+    const inputs = [
+      b.value(xIndex, 'nchw'),
+      b.constant(`${kernelKey}:${lo}-${hi}`, `${w.name || `tensor_${w.index}`}/ch${lo}_${hi}`, (name) =>
+        b.addFloatInitializer(name, [hi - lo, ...kernelDims.slice(1)], rows(kernelData(), inW * kh * kw)),
+      ),
+    ];
+    if (bias !== undefined) {
+      const data = constFloat(b.tensor(bias), op, b);
+      inputs.push(b.constant(`bias:${bias}:${outW}:${lo}-${hi}`, `${b.tensor(bias).name || `tensor_${bias}`}/ch${lo}_${hi}`, (name) => b.addFloatInitializer(name, [hi - lo], rows(zeroExtend(data, [data.length], [outW]), 1))));
+    }
+    b.node('Conv', inputs, [part.out], attrs, `op${op.index}/conv_${lo}_${hi}`);
+    return;
+  }
+  const opts = { ...ONNX_FAST_PATH, ...ctx.options };
+  if (opts.inputRows && group === 1 && op.dilationW === 1 && inW === inC && inC <= INPUT_ROWS_MAX_CHANNELS && onlyTfliteUse(b, op, xIndex)) {
+    // NHWC [N,H,W,C] read as a one-channel image [N,1,H,W*C] (a free Reshape instead of a Transpose):
+    // the same conv with kernel [KH, KW*C], horizontal stride and pads times C. TFLite's [O,KH,KW,I]
+    // kernel already is [O,1,KH,KW*I] in memory.
+    const [, h, wd] = x.shape as [number, number, number, number];
+    const rows = b.temp(`${b.tensor(xIndex).name || `tensor_${xIndex}`}/rows`);
+    const shape = [0, 1, h, wd * inC];
+    const shapeName = b.constant(`shape:${shape.join(',')}`, `op${op.index}/rows_shape`, (name) => b.addInt64Initializer(name, [4], shape));
+    b.node('Reshape', [b.value(xIndex, 'tflite'), shapeName], [rows], {}, `op${op.index}/rows`);
+    const o = w.shape[0]!;
+    const rowKernel = b.constant(`rows-kernel:${w.index}:${outW}`, w.name || `tensor_${w.index}`, (name) =>
+      b.addFloatInitializer(name, [outW, 1, kh, kw * inC], zeroExtend(wData, [o, kh * kw * inC], [outW, kh * kw * inC])),
+    );
+    const rowInputs = [rows, rowKernel];
+    if (bias !== undefined) rowInputs.push(biasInput(b, op, bias, outW));
+    const rowAttrs = { kernel_shape: [kh, kw * inC], strides: [op.strideH, op.strideW * inC], dilations: [op.dilationH, 1], pads: [pads[0]!, pads[1]! * inC, pads[2]!, pads[3]! * inC] };
+    withActivation(b, op, op.activation, 'nchw', (out) => b.node('Conv', rowInputs, [out], rowAttrs, `op${op.index}/conv`));
+    return;
+  }
+  const kernel = b.constant(kernelKey, w.name || `tensor_${w.index}`, (name) => b.addFloatInitializer(name, kernelDims, kernelData()));
+  const inputs = [b.value(xIndex, 'nchw'), kernel];
+  if (bias !== undefined) inputs.push(biasInput(b, op, bias, outW));
   withActivation(b, op, op.activation, 'nchw', (out) => b.node('Conv', inputs, [out], attrs, `op${op.index}/conv`));
+}
+
+/** The conv's bias at `outW` channels (zero-extended when the output is widened). */
+function biasInput(b: OnnxGraphBuilder, op: Op, bias: number, outW: number): string {
+  const bt = b.tensor(bias);
+  if (outW === bt.shape[0] || !bt.data) return b.value(bias, 'tflite');
+  const data = constFloat(bt, op, b);
+  return b.constant(`bias:${bias}:${outW}`, `${bt.name || `tensor_${bias}`}/w${outW}`, (name) => b.addFloatInitializer(name, [outW], zeroExtend(data, [data.length], [outW])));
+}
+
+/** The input-rows trick applies up to this many input channels (ORT reads fewer than its NCHWc block as plain NCHW). */
+const INPUT_ROWS_MAX_CHANNELS = 4;
+
+/** Tensor `x` exists only in TFLite layout and `op` is its only consumer (no NCHW copy would be shared). */
+function onlyTfliteUse(b: OnnxGraphBuilder, op: Op, x: number): boolean {
+  if (b.has(x, 'nchw') || !b.has(x, 'tflite') || b.graph.outputs.includes(x)) return false;
+  return b.graph.ops.every((o) => o === op || !o.inputs.includes(x));
+}
+
+/** Lower a SplitResidual at its ADD: two convs (rows [0,wA) and [wA,wB)), the Sum with x, activations, Concat. */
+function lowerSplitResidual(split: SplitResidual, ctx: LoweringContext): void {
+  const { b } = ctx;
+  const { add, conv, pad, relu } = split;
+  const x = pad.inputs[0]!;
+  const out = (relu ?? add).outputs[0]!;
+  const [wA, wB] = [b.channels(x), b.channels(add.outputs[0]!)];
+  const acts = [add.activation, relu ? 'RELU' : 'NONE'].filter((a): a is Exclude<Activation, 'NONE'> => a !== 'NONE');
+  const base = b.tensor(out).name || `tensor_${out}`;
+  const half = (lo: number, hi: number, skip?: string): string => {
+    let v = b.temp(`${base}/ch${lo}_${hi}`);
+    lowerConvolution(conv, ctx, { lo, hi, out: v });
+    if (skip !== undefined) {
+      const sum = b.temp(`${base}/ch${lo}_${hi}/sum`);
+      b.node('Add', [v, skip], [sum], {}, `op${add.index}/add`);
+      v = sum;
+    }
+    for (const a of acts) {
+      const next = b.temp(`${v}/${a.toLowerCase()}`);
+      activationNode(b, a, v, next, `op${add.index}/${a.toLowerCase()}_${lo}_${hi}`);
+      v = next;
+    }
+    return v;
+  };
+  const first = half(0, wA, b.value(x, 'nchw'));
+  const second = half(wA, wB);
+  b.node('Concat', [first, second], [b.define(out, 'nchw')], { axis: 1 }, `op${add.index}/concat`);
 }
 
 export const LOWERINGS: { readonly [T in OpType]: Lowering<T> } = {
   CONV_2D: lowerConvolution,
   DEPTHWISE_CONV_2D: lowerConvolution,
 
-  ADD(op, { b }) {
+  ADD(op, ctx) {
+    const { b } = ctx;
+    const split = ctx.splits?.get(op.index);
+    if (split) {
+      lowerSplitResidual(split, ctx);
+      return;
+    }
     const [a, c] = [dataInput(op, 0, b), dataInput(op, 1, b)];
     const rank = b.tensor(op.outputs[0]!).shape.length;
     const layout = elementwiseLayout(b, [a, c], rank);
@@ -254,7 +377,7 @@ export const LOWERINGS: { readonly [T in OpType]: Lowering<T> } = {
       return;
     }
     const opts = { ...ONNX_FAST_PATH, ...options };
-    if (rank === 4 && !spatial && opts.channelPad === 'conv' && inW <= opts.channelPadConvMaxIn) {
+    if (rank === 4 && !spatial && opts.channelPad !== 'pad' && inW <= opts.channelPadConvMaxIn) {
       // A 1x1 conv with identity rows and zero rows: stays in ORT's NCHWc layout (a Pad node would
       // make ORT reorder to NCHW and back around it and around the residual ADD that follows).
       const eye = new Float32Array(outW * inW);
