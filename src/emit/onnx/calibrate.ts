@@ -9,7 +9,11 @@ import type { ModelProto } from './proto.js';
 import type { Range } from './quantize.js';
 import { ONNX_INPUT_NAME } from './emit.js';
 
-/** min/max of every IR tensor the graph computes (input included), over all images of `batches`, one image at a time. */
+/**
+ * The range of every IR tensor the graph computes (input included) over all images of `batches`, one
+ * image at a time: min/max, or with `percentile` < 100 that percentile of each tail per image (outliers
+ * clipped), widened over the images.
+ */
 export function calibrateTensors(graph: Graph, batches: readonly ImageBatch[], percentile = 100): Map<number, Range> {
   const ranges = new Map<number, { min: number; max: number }>();
   for (const batch of batches) {

@@ -143,8 +143,6 @@ const INT8_CONSUMERS = new Set(['Conv', 'Add', 'MaxPool', 'Pad']);
 const SAME_PARAMS = new Set(['MaxPool', 'Pad', 'Transpose', 'Reshape']);
 
 export interface QuantizeOptions {
-  /** Keep the first convolution (on the normalized image) in float32: its input is not quantized. */
-  readonly floatFirstConv?: boolean;
   /** Multiply every activation scale by this (tests: a deliberately broken quantization). Default 1. */
   readonly scaleFactor?: number;
   /** Name in error messages. */
@@ -176,7 +174,6 @@ export function quantizeModel(model: ModelProto, ranges: ReadonlyMap<string, Ran
     for (const i of n.input) if (i) consumers.set(i, [...(consumers.get(i) ?? []), n]);
   }
   const outputs = new Set(g.output.map((o) => o.name));
-  const firstConv = g.node.find((n) => n.op_type === 'Conv');
 
   // 1. Which activation values get a Q/DQ pair, with which parameters (graph order, so a SAME_PARAMS op's input is decided first).
   const params = new Map<string, QuantParams>();
@@ -185,7 +182,6 @@ export function quantizeModel(model: ModelProto, ranges: ReadonlyMap<string, Ran
     if (inits.has(value) || outputs.has(value) || params.has(value)) return;
     const users = consumers.get(value) ?? [];
     if (!users.some((u) => INT8_CONSUMERS.has(u.op_type))) return;
-    if (options.floatFirstConv && users.every((u) => u === firstConv)) return;
     const from = producer.get(value);
     const inherited = from && SAME_PARAMS.has(from.op_type) ? params.get(from.input[0]!) : undefined;
     if (inherited) {
