@@ -7,6 +7,7 @@ import path from 'node:path';
 import ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ModelSource } from '../src/backends/backend.js';
+import { convertPreset } from '../src/convert/convert.js';
 import { buildInt8Model, INT8_ONNX_FILE } from '../src/convert/int8.js';
 import { calibrateTensors, rangesByOnnxValue } from '../src/emit/onnx/calibrate.js';
 import { buildOnnxModel } from '../src/emit/onnx/emit.js';
@@ -167,6 +168,27 @@ describe('model_int8.onnx (short_range)', () => {
       // The broken one is measurably worse than the real one.
       const worse = bad.faces.some((f) => f.got !== f.ref) || (bad.worstCornerPct ?? Infinity) > (real.worstCornerPct ?? 0);
       expect(worse).toBe(true);
+    });
+
+    it('convert --int8 writes model_int8.onnx, lists it in the manifest, and verify reads it from there', async () => {
+      const root = mkdtempSync(path.join(tmpdir(), 'int8-convert-'));
+      try {
+        const { record } = await convertPreset(preset, { artifactsRoot: root, int8: true });
+        const listed = record.files.find((f) => f.path === `short_range/${INT8_ONNX_FILE}`);
+        expect(listed?.size).toBe(bytes.byteLength);
+        expect(Buffer.from(readFileSync(path.join(root, 'short_range', INT8_ONNX_FILE))).equals(Buffer.from(bytes))).toBe(true);
+        const fromDisk = await loadModelSource(preset, { artifactsRoot: root });
+        const r = await checkInt8Onnx(fromDisk, await ctx());
+        expect(r.artifact).toBe(path.join(root, 'short_range', INT8_ONNX_FILE));
+        expect(['pass', 'fail']).toContain(r.status);
+        // Converted again without --int8: the manifest drops it, and a leftover file on disk is not judged.
+        await convertPreset(preset, { artifactsRoot: root });
+        const stale = await checkInt8Onnx(await loadModelSource(preset, { artifactsRoot: root }), await ctx());
+        expect(stale.status).toBe('unavailable');
+        expect(stale.reason).toMatch(/no model_int8\.onnx in the manifest/);
+      } finally {
+        rmSync(root, { recursive: true, force: true });
+      }
     });
 
     it('runVerify reports it as its own section, fails the run when it fails, and says why when it is absent', async () => {
