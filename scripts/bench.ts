@@ -23,6 +23,7 @@ import ort from 'onnxruntime-node';
 import { getBackendFactory, type Backend, type BackendName } from '../src/backends/index.js';
 import { ORT_NODE_DEFAULTS, ortNodeSessionOptions } from '../src/backends/onnxruntime-node.js';
 import { convertPreset } from '../src/convert/convert.js';
+import { buildInt8Model } from '../src/convert/int8.js';
 import { buildOnnxModel, withFixedBatch } from '../src/emit/onnx/emit.js';
 import { ONNX_FAST_PATH } from '../src/emit/onnx/lowerings.js';
 import { encodeModel } from '../src/emit/onnx/proto.js';
@@ -277,6 +278,7 @@ interface PresetReport {
     vsTorchOrtMin: Record<string, number> | null;
     throughput: Record<string, { imagesPerSec: number; gflops: number; medianMs: number } | null>;
     pacedCpu?: { cpuMsPerFrame: number; wallMsPerFrame: number };
+    int8SpeedupVsFp32?: Record<string, { median: number; min: number } | null>;
   }[];
 }
 
@@ -306,6 +308,11 @@ async function benchPreset(preset: Preset, tmp: string): Promise<PresetReport> {
   add(await backendContender('tflite', 'TFLite runtime (wasm, XNNPACK, 1 thread) on the .tflite', preset, 1), 'tflite');
   for (const t of threadCounts) {
     add(await ortContender(`ort-ours-t${t}`, `onnxruntime-node, our model.onnx, ${t} thread(s), spinning off`, ours, preset, ortNodeSessionOptions({ threads: t, spinning: false }), t), `ort-ours-t${t}`);
+  }
+  // The int8 variant (convert --int8, src/convert/int8.ts), built in memory: timed whether or not it ships.
+  const int8 = encodeModel((await buildInt8Model(source.graph, preset)).model);
+  for (const t of threadCounts) {
+    add(await ortContender(`ort-int8-t${t}`, `onnxruntime-node, model_int8.onnx (int8 QDQ), ${t} thread(s), spinning off`, int8, preset, ortNodeSessionOptions({ threads: t, spinning: false }), t), `ort-int8-t${t}`);
   }
   const torch = await torchExport(preset, tmp);
   if ('bytes' in torch) {
@@ -400,10 +407,23 @@ async function benchPreset(preset: Preset, tmp: string): Promise<PresetReport> {
         vsTorchOrtMin: Object.keys(vsTorchMin).length ? vsTorchMin : null,
         throughput: tput,
         ...(paced.has(c.key) ? { pacedCpu: paced.get(c.key)! } : {}),
+        ...(c.key.startsWith('ort-int8-') ? { int8SpeedupVsFp32: int8Speedup(c.key, latency, through) } : {}),
       };
     }),
   };
   return report;
+}
+
+/** fp32 model.onnx time / model_int8.onnx time, same threads, per batch size (median; fastest run): > 1 means int8 is faster. */
+function int8Speedup(key: string, latency: Map<string, Stats>, through: Map<string, Map<number, Stats>>): Record<string, { median: number; min: number } | null> {
+  const fp32Key = key.replace('ort-int8-', 'ort-ours-');
+  const at = (k: string, n: number) => (n === 1 ? latency.get(k) : through.get(k)?.get(n));
+  const out: Record<string, { median: number; min: number } | null> = {};
+  for (const n of BATCHES) {
+    const [a, b] = [at(fp32Key, n), at(key, n)];
+    out[`batch${n}`] = a && b ? { median: round(a.median / b.median, 2), min: round(a.min / b.min, 2) } : null;
+  }
+  return out;
 }
 
 /** ORT's own profile of our short_range graph (enableProfiling): share of kernel time per op type. */
@@ -539,6 +559,16 @@ function markdown(report: Record<string, unknown> & { presets: PresetReport[] },
       );
     }
     lines.push('');
+    const int8Rows = p.contenders.filter((c) => c.int8SpeedupVsFp32);
+    if (int8Rows.length > 0) {
+      lines.push('int8 (model_int8.onnx) against fp32 (model.onnx) on onnxruntime-node, same threads: x faster (median; fastest run), > 1 = int8 faster.', '');
+      lines.push('| threads | b1 | b8 | b32 |', '| --- | --- | --- | --- |');
+      for (const c of int8Rows) {
+        const r = (n: number) => c.int8SpeedupVsFp32![`batch${n}`];
+        lines.push(`| ${c.threads} | ${BATCHES.map((n) => (r(n) ? `${r(n)!.median}; ${r(n)!.min}` : '-')).join(' | ')} |`);
+      }
+      lines.push('');
+    }
     for (const [k, why] of Object.entries(p.unavailable)) lines.push(`- ${k}: ${why}`);
     lines.push('');
   }

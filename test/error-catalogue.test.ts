@@ -129,6 +129,7 @@ const COVERED_ELSEWHERE: Record<string, string> = {
   INVALID_OPTION: 'test/detect-core.test.ts',
   MANIFEST_INVALID: 'test/hostile-artifacts-manifest.test.ts',
   MANIFEST_PATH: 'test/hostile-artifacts-manifest.test.ts',
+  ONNX_QUANTIZE: 'test/int8.test.ts',
   MODEL_FILE_NOT_FOUND: 'test/cli-convert.test.ts',
   NO_TORCH_ARCHITECTURE: 'test/verify-report.test.ts',
   NPY_BAD_HEADER: 'test/npy.test.ts',

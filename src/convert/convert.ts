@@ -12,6 +12,7 @@ import { buildDecodedOnnxModel, DECODED_ONNX_FILE } from '../emit/onnx/decoded.j
 import { buildOnnxModel, ONNX_OPSET } from '../emit/onnx/emit.js';
 import { encodeModel } from '../emit/onnx/proto.js';
 import { emitTfjs } from '../emit/tfjs/emit.js';
+import { buildInt8Model, INT8_ONNX_FILE } from './int8.js';
 import { emitTorch } from '../emit/torch/emit.js';
 import type { Graph } from '../ir/graph.js';
 import { encodeNpy } from '../npy.js';
@@ -28,6 +29,8 @@ export interface ConvertOptions {
   artifactsRoot?: string;
   /** tfjs weight storage (float16 is lossless for MediaPipe's float16 models). */
   tfjsWeightDtype?: 'float16' | 'float32';
+  /** Also write model_int8.onnx (./int8.ts): calibrated int8 QDQ, not part of the default artifacts. */
+  int8?: boolean;
   log?: (line: string) => void;
 }
 
@@ -80,6 +83,11 @@ export async function convertPreset(preset: Preset, opts: ConvertOptions = {}): 
   validateGraph(graph);
   checkGraphSignature(preset, graph, modelPath);
   const { files, skipped } = buildArtifacts(graph, preset, opts);
+  if (opts.int8) {
+    const int8 = await buildInt8Model(graph, preset);
+    const detail = `${int8.summary.convs} int8 convs, ${int8.summary.activations} quantized activations, calibrated on ${int8.calibration.join(', ')}`;
+    files.push({ name: INT8_ONNX_FILE, bytes: encodeModel(int8.model), detail });
+  }
 
   const toolkit = `${TOOLKIT_NAME} ${TOOLKIT_VERSION}`;
   const origin =

@@ -125,7 +125,7 @@ function tensorStats(
   };
 }
 
-function boxIoU(a: DetectionRecord, b: DetectionRecord): number {
+export function boxIoU(a: DetectionRecord, b: DetectionRecord): number {
   const [ay0, ax0, ay1, ax1] = a.box;
   const [by0, bx0, by1, bx1] = b.box;
   const iw = Math.min(ax1, bx1) - Math.max(ax0, bx0);

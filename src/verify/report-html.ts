@@ -6,7 +6,7 @@ import { KEYPOINT_STYLE } from '../detect/face.js';
 import type { RgbImage } from '../image/pixels.js';
 import { fmt, fmtTol } from './compare.js';
 import type { BackendReport, BackendRun, DetectionRecord, InputResult, ParityReport, PresetReport } from './report-types.js';
-import { backendColumns, errText, verdictOf, whereText } from './report-text.js';
+import { backendColumns, errText, int8Text, verdictOf, whereText } from './report-text.js';
 
 const KEYPOINTS = KEYPOINT_STYLE.map((k) => ({ name: k.label, colour: k.colour }));
 
@@ -99,6 +99,12 @@ function backendTable(p: PresetReport, report: ParityReport): string {
           `<td>${esc(b.version)}<br><small>runs ${esc(b.runs)}</small></td><td>${esc(b.notes.join('; '))}</td></tr>`,
       );
     }
+  }
+  if (p.int8) {
+    // model_int8.onnx: judged at the face level (src/verify/int8.ts), not by the raw tolerance.
+    const r = p.int8;
+    const text = r.status === 'pass' || r.status === 'fail' ? int8Text(r) : (r.reason ?? '');
+    rows.push(`<tr${r.status === 'unavailable' ? ' class="dim"' : ''}><td>int8 onnx</td><td>${badge(verdictOf(r))}</td><td colspan="10"${r.status === 'fail' || r.status === 'error' ? ' class="bad"' : ''}>${esc(text)}</td></tr>`);
   }
   return `<table class="backends">${head}${rows.join('')}</table>`;
 }

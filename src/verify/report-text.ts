@@ -1,7 +1,7 @@
 // Plain-text and Markdown renderings of a ParityReport: the summary table `verify` prints, and
 // report.md (a grid a reviewer reads in a minute, then the worst figures).
 import { fmt, fmtTol } from './compare.js';
-import type { BackendReport, BackendRun, DecodedOnnxReport, ParityReport, PresetReport } from './report-types.js';
+import type { BackendReport, BackendRun, DecodedOnnxReport, Int8Report, ParityReport, PresetReport } from './report-types.js';
 
 export function verdictOf(b: Pick<BackendReport, 'status'>): 'PASS' | 'FAIL' | 'ERROR' | 'n/a' {
   return b.status === 'pass' ? 'PASS' : b.status === 'fail' ? 'FAIL' : b.status === 'error' ? 'ERROR' : 'n/a';
@@ -47,6 +47,20 @@ function decodedRow(preset: string, d: DecodedOnnxReport): string[] {
   return [preset, 'decoded onnx', verdictOf(d), '', where, diffs, '', d.reason ?? 'model_decoded.onnx vs the TS decode of model.onnx'];
 }
 
+/** The int8 verdict's figures in one phrase: worst corner (% of face), worst score diff, speed-up. */
+export function int8Text(r: Int8Report): string {
+  const corner = r.worstCornerPct === null ? 'no face matched' : `corners ${fmt(r.worstCornerPct)} % of face (<= ${r.tolerances.cornerPctOfFace} %)`;
+  const score = r.worstScoreDiff === null ? '' : `, scores ${fmt(r.worstScoreDiff)} (<= ${r.tolerances.score})`;
+  const speed = r.timing ? `; ${fmt(r.timing.speedup)}x the fp32 speed (N=${r.timing.batch})` : '';
+  return `${corner}${score} on ${r.judgedOn.join(', ')}${speed}`;
+}
+
+/** The model_int8.onnx verdict as a summary-table row. */
+function int8Row(preset: string, r: Int8Report): string[] {
+  const figures = r.status === 'pass' || r.status === 'fail' ? int8Text(r) : (r.reason ?? '');
+  return [preset, 'int8 onnx', verdictOf(r), '', '', '', r.timing ? fmt(r.timing.int8MsPerRun) : '', figures];
+}
+
 export function summaryTable(report: ParityReport, maxFailures = 10): string {
   const rows: string[][] = [];
   for (const p of report.presets) {
@@ -74,6 +88,7 @@ export function summaryTable(report: ParityReport, maxFailures = 10): string {
       }
     }
     if (p.decodedOnnx) rows.push(decodedRow(p.preset, p.decodedOnnx));
+    if (p.int8) rows.push(int8Row(p.preset, p.int8));
   }
   const n = report.inputs.length;
   const warned = report.presets.filter((p) => p.artifactWarning).map((p) => `${p.preset}: ${p.artifactWarning}`);
@@ -183,6 +198,33 @@ export function markdownReport(report: ParityReport, maxFailures = 30): string {
           const row = decodedRow(p.preset, p.decodedOnnx!);
           const d = p.decodedOnnx!;
           return [p.preset, row[2]!, errText(d.maxCoordDiff), errText(d.maxScoreDiff), row[4]!, String(d.negativeSizeAnchors), d.reason ?? d.comparedWith];
+        }),
+      ),
+    );
+    out.push('');
+  }
+  const int8 = report.presets.filter((p) => p.int8);
+  if (int8.length > 0) {
+    out.push('## model_int8.onnx at the face level (seed photos)');
+    out.push('');
+    out.push(
+      ...mdTable(
+        ['preset', 'verdict', 'worst corner, % of face', 'worst score diff', 'faces ref/int8', 'int8 ms/run', 'fp32 ms/run', 'x fp32 speed', 'notes'],
+        int8.map((p) => {
+          const r = p.int8!;
+          const t = r.timing;
+          const where = r.worst ? `${r.worst.input} face ${r.worst.face} ${r.worst.corner}` : '';
+          return [
+            p.preset,
+            verdictOf(r),
+            r.worstCornerPct === null ? '-' : `${fmt(r.worstCornerPct)} (<= ${r.tolerances.cornerPctOfFace})`,
+            r.worstScoreDiff === null ? '-' : `${fmt(r.worstScoreDiff)} (<= ${r.tolerances.score})`,
+            r.faces.map((f) => `${f.ref}/${f.got}`).join(' '),
+            t ? fmt(t.int8MsPerRun) : '-',
+            t ? fmt(t.fp32MsPerRun) : '-',
+            t ? fmt(t.speedup) : '-',
+            r.reason ?? where,
+          ];
         }),
       ),
     );

@@ -161,6 +161,30 @@ export interface DecodedOnnxReport {
   failures: string[];
 }
 
+/**
+ * model_int8.onnx (`convert --int8`) judged at the face level on the seed photos: same face counts as the
+ * float64 reference, box corners within `tolerances.cornerPctOfFace` % of the face size, scores within
+ * `tolerances.score`; plus its speed beside model.onnx on onnxruntime-node.
+ */
+export interface Int8Report {
+  artifact: string;
+  status: 'pass' | 'fail' | 'unavailable' | 'error';
+  /** Why it is unavailable or errored; null otherwise. */
+  reason: string | null;
+  /** The inputs judged (the seed photos). */
+  judgedOn: string[];
+  tolerances: { cornerPctOfFace: number; score: number };
+  /** Face counts per judged input. */
+  faces: { input: string; ref: number; got: number }[];
+  /** Worst box-corner error, % of the reference face's height (y) or width (x); null when no face was matched. */
+  worstCornerPct: number | null;
+  worstScoreDiff: number | null;
+  worst: { input: string; face: number; corner: 'ymin' | 'xmin' | 'ymax' | 'xmax' } | null;
+  /** Medians of interleaved runs on the verifier's batch, onnxruntime-node default session; speedup = fp32 / int8. */
+  timing: { batch: number; runs: number; int8MsPerRun: number; fp32MsPerRun: number; speedup: number } | null;
+  failures: string[];
+}
+
 export interface PresetReport {
   preset: string;
   description: string;
@@ -181,6 +205,8 @@ export interface PresetReport {
   backends: BackendReport[];
   /** The model_decoded.onnx check; null when the preset could not be loaded. */
   decodedOnnx: DecodedOnnxReport | null;
+  /** The model_int8.onnx verdict; absent or null when the preset could not be loaded. */
+  int8?: Int8Report | null;
   pass: boolean;
 }
 

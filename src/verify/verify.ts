@@ -12,9 +12,10 @@ import type { Preset, PresetName } from '../presets/types.js';
 import { TOOLKIT_NAME, TOOLKIT_VERSION } from '../version.js';
 import { REPO_ROOT } from '../fixtures.js';
 import { compareOutputs, DEFAULT_TOLERANCES, fmt } from './compare.js';
-import { errText, verdictOf } from './report-text.js';
+import { errText, int8Text, verdictOf } from './report-text.js';
 import { presetDecoder, VERIFY_NMS_FLAVOUR } from './decode.js';
 import { checkDecodedOnnx } from './decoded-onnx.js';
+import { checkInt8Onnx } from './int8.js';
 import { loadVerifyInputs, prepareInputs, type InputOptions, type VerifyInput } from './inputs.js';
 import type {
   BackendReport,
@@ -23,6 +24,7 @@ import type {
   DecodedOnnxReport,
   DetectionRecord,
   InputResult,
+  Int8Report,
   ParityReport,
   PresetReport,
   ReferenceRun,
@@ -54,6 +56,8 @@ export interface VerifyOptions {
   log?: (line: string) => void;
   /** Backend registry lookup (default: src/backends/index.ts); tests substitute in-memory backends. */
   getFactory?: (name: BackendName) => Promise<BackendFactory>;
+  /** In-memory model_int8.onnx per preset (tests); default: the preset's file when there is one. */
+  int8Models?: Partial<Record<PresetName, Uint8Array>>;
   /** More rows per preset after the registry's backends (the browser backends of `verify --browser`). */
   extraBackends?: (ctx: ExtraBackendsContext) => Promise<BackendReport[]>;
 }
@@ -250,6 +254,13 @@ export function decodedProgressLine(preset: string, d: DecodedOnnxReport): strin
   return `${head} coords ${errText(d.maxCoordDiff)}  scores ${errText(d.maxScoreDiff)}  vs the TS decode of model.onnx`;
 }
 
+/** The progress line of the model_int8.onnx verdict. */
+export function int8ProgressLine(preset: string, r: Int8Report): string {
+  const head = `${preset.padEnd(17)} ${'int8 onnx'.padEnd(16)} ${verdictOf(r).padEnd(7)}`;
+  if (r.status === 'unavailable' || r.status === 'error') return `${head} ${r.reason ?? ''}`;
+  return `${head} ${int8Text(r)}`;
+}
+
 export async function verifyPreset(
   preset: Preset,
   inputs: readonly VerifyInput[],
@@ -336,10 +347,14 @@ export async function verifyPreset(
   const decoded = await checkDecodedOnnx(source, batch, inputs.map((i) => i.name), tolerances);
   report.decodedOnnx = { ...decoded, artifact: portablePath(decoded.artifact), reason: decoded.reason && portablePath(decoded.reason), failures: decoded.failures.map(portablePath) };
   log(decodedProgressLine(preset.name, report.decodedOnnx));
+  const int8 = await checkInt8Onnx(source, { batch, inputs, refDetections, decode, runs, bytes: options.int8Models?.[preset.name] });
+  report.int8 = { ...int8, artifact: portablePath(int8.artifact), reason: int8.reason && portablePath(int8.reason) };
+  log(int8ProgressLine(preset.name, report.int8));
   report.pass =
     report.error === null &&
     report.backends.every((b) => b.status === 'pass' || b.status === 'unavailable') &&
-    (report.decodedOnnx.status === 'pass' || report.decodedOnnx.status === 'unavailable');
+    (report.decodedOnnx.status === 'pass' || report.decodedOnnx.status === 'unavailable') &&
+    (report.int8.status === 'pass' || report.int8.status === 'unavailable');
   return { report, images };
 }
 
@@ -374,6 +389,7 @@ export async function runVerify(options: VerifyOptions = {}): Promise<VerifyResu
     if (p.error) failures.push(`${p.preset}: ${p.error}`);
     // The model_decoded.onnx check is not a (preset, backend) pair: not counted, but its failures fail the run.
     if (p.decodedOnnx) failures.push(...p.decodedOnnx.failures);
+    if (p.int8) failures.push(...p.int8.failures);
     for (const b of p.backends) {
       if (b.status === 'pass') passed++;
       else if (b.status === 'unavailable') unavailable++;

@@ -6,9 +6,10 @@ import { EXIT, parseCommand, pathOption, presetNames, UsageError, withUsage } fr
 
 export const summary = 'convert models to ONNX, TensorFlow.js and PyTorch artifacts (+ anchors, manifest)';
 
-const USAGE = `usage: blazeface convert [--preset <name>[,<name>...]] [--model-file <file.tflite>] [--out <artifacts dir>] [--tfjs-weights float16|float32]
+const USAGE = `usage: blazeface convert [--preset <name>[,<name>...]] [--model-file <file.tflite>] [--out <artifacts dir>] [--tfjs-weights float16|float32] [--int8]
   default: short_range, full_range, full_range_sparse from @mediapipe/face_detection
-  --model-file needs exactly one --preset (e.g. --preset front --model-file face_detection_front.tflite)`;
+  --model-file needs exactly one --preset (e.g. --preset front --model-file face_detection_front.tflite)
+  --int8 also writes model_int8.onnx per preset (int8 QDQ, calibrated on the verifier's photos; judged by verify at the face level)`;
 
 export async function run(argv: string[]): Promise<number> {
   return withUsage(USAGE, async () => {
@@ -17,6 +18,7 @@ export async function run(argv: string[]): Promise<number> {
       'model-file': { type: 'string' },
       out: { type: 'string' },
       'tfjs-weights': { type: 'string' },
+      int8: { type: 'boolean' },
     });
     if (!parsed) return EXIT.ok;
     const { values } = parsed;
@@ -26,12 +28,12 @@ export async function run(argv: string[]): Promise<number> {
     if (modelFile !== undefined && presets.length !== 1) throw new UsageError('--model-file needs exactly one --preset');
     const weightDtype = values['tfjs-weights'] ?? 'float16';
     if (weightDtype !== 'float16' && weightDtype !== 'float32') throw new UsageError(`--tfjs-weights must be float16 or float32, got '${weightDtype}'`);
-    return convertAll(presets, { modelFile, root: pathOption('--out', values.out) ?? DEFAULT_ARTIFACTS_ROOT, weightDtype });
+    return convertAll(presets, { modelFile, root: pathOption('--out', values.out) ?? DEFAULT_ARTIFACTS_ROOT, weightDtype, int8: values.int8 === true });
   });
 }
 
-async function convertAll(presets: readonly Preset[], opts: { modelFile?: string; root: string; weightDtype: 'float16' | 'float32' }): Promise<number> {
-  const { modelFile, root, weightDtype } = opts;
+async function convertAll(presets: readonly Preset[], opts: { modelFile?: string; root: string; weightDtype: 'float16' | 'float32'; int8: boolean }): Promise<number> {
+  const { modelFile, root, weightDtype, int8 } = opts;
   const results: ConvertResult[] = [];
   const started = performance.now();
   for (const preset of presets) {
@@ -40,6 +42,7 @@ async function convertAll(presets: readonly Preset[], opts: { modelFile?: string
       modelFile,
       artifactsRoot: root,
       tfjsWeightDtype: weightDtype,
+      int8,
       log: (line) => console.log(line),
     });
     console.log(`[convert] ${preset.name}: done in ${(result.ms / 1000).toFixed(2)} s`);
