@@ -11,6 +11,7 @@ import { tfjsWasmBackend } from '../src/backends/tfjs.js';
 import { emitTfjs, findReluFolds, INPUT_NAME, OUTPUT_NAMES, type TfjsArtifacts } from '../src/emit/tfjs/emit.js';
 import { tfjsMemoryHandler } from '../src/emit/tfjs/io.js';
 import { planAndCheck, planTfjsGraph, type TfjsNode, type TfjsPlan } from '../src/emit/tfjs/runner.js';
+import { registerResidualReluKernel, RESIDUAL_RELU_KERNEL } from '../src/emit/tfjs/residual-kernel.js';
 import { REPO_ROOT } from '../src/fixtures.js';
 import type { Graph } from '../src/ir/graph.js';
 import { PACKAGED_PRESETS, PRESETS } from '../src/presets/index.js';
@@ -77,10 +78,35 @@ for (const presetName of PACKAGED_PRESETS) {
       }, 120_000);
     }
 
+    it('on tfjs-wasm, the plan with the fused residual kernel gives GraphModel.execute\'s outputs (up to the sign of zero)', async () => {
+      await tf.setBackend('wasm');
+      registerResidualReluKernel(tf);
+      const plan = planTfjsGraph(tf, art.modelJson.modelTopology as never, models.get('wasm')!.weights, INPUT_NAME, OUTPUT_NAMES, { fuseResiduals: true });
+      if ('unsupported' in plan) throw new Error(plan.unsupported);
+      // Every AddV2 feeding only a Relu is fused (short_range: all 16 BlazeBlocks, 11 of them with a channel Pad).
+      const nodes = nodesOf(art);
+      const addRelu = nodes.filter((n) => n.op === 'Relu' && nodes.find((m) => m.name === n.input![0])?.op === 'AddV2').length;
+      expect(plan.residualKernels).toBe(addRelu);
+      if (presetName === 'short_range') expect([plan.residualKernels, plan.kernels]).toEqual([16, 89 - 16 - 11]);
+      for (const n of [1, 3]) {
+        const x = input(n, preset.inputHeight, preset.inputWidth, 40 + n);
+        const before = tf.memory().numTensors;
+        const ours = plan.execute(x);
+        const theirs = models.get('wasm')!.execute({ [INPUT_NAME]: x }, [...OUTPUT_NAMES]) as tf.Tensor[];
+        for (let k = 0; k < ours.length; k++) {
+          const [a, b] = [ours[k]!.dataSync(), theirs[k]!.dataSync()];
+          expect(a.length).toBe(b.length);
+          expect(a.every((v, i) => v === b[i])).toBe(true);
+        }
+        for (const t of [...ours, ...theirs, x]) t.dispose();
+        expect(tf.memory().numTensors).toBe(before - 1);
+      }
+    }, 120_000);
+
     it('folds every standalone Relu that follows a biased conv into the conv', () => {
       const nodes = nodesOf(art);
       const folds = findReluFolds(graph);
-      expect(folds.size).toBe({ short_range: 1, full_range: 27, full_range_sparse: 0 }[presetName]);
+      expect(folds.size).toBe(({ short_range: 1, full_range: 27, full_range_sparse: 0 } as Record<string, number>)[presetName]);
       for (const conv of folds.keys()) {
         const node = nodes.find((n) => n.name.startsWith(`op${conv}/`) && /Conv/.test(n.op));
         const fused = ((node?.attr?.fused_ops as { list: { s: string[] } }).list.s ?? []).map((b) => atob(b));
@@ -135,7 +161,7 @@ describe('lean tfjs runner: graphs it does not plan', () => {
     const before = tf.memory().numTensors;
     const checked = planAndCheck(tf, honest, topology, 'input', ['out'], [1, 2]);
     expect(checked.plan?.kernels).toBe(1);
-    expect(checked.note).toMatch(/fixed sequence of 1 tfjs kernel calls/);
+    expect(checked.note).toBe('runs as a fixed sequence of 1 tfjs kernel calls, checked against GraphModel.execute at load');
     expect(tf.memory().numTensors).toBe(before);
   });
 
@@ -143,7 +169,7 @@ describe('lean tfjs runner: graphs it does not plan', () => {
     const { loadModelSource } = await import('../src/model-source.js');
     const backend = await tfjsWasmBackend.load(await loadModelSource(PRESETS.short_range));
     try {
-      expect(backend.notes.join('\n')).toMatch(/fixed sequence of \d+ tfjs kernel calls \(checked against GraphModel.execute at load\)/);
+      expect(backend.notes.join('\n')).toMatch(/fixed sequence of 62 tfjs kernel calls \(16 of them the fused residual Relu kernel\), checked against GraphModel.execute at load/);
     } finally {
       await backend.dispose();
     }
@@ -161,5 +187,34 @@ describe('lean tfjs runner: graphs it does not plan', () => {
     b!.dispose();
     expect(Array.from(x.dataSync())).toEqual([1, 2]);
     x.dispose();
+  });
+});
+
+describe('the fused residual kernel on tfjs-wasm', () => {
+  it('computes relu(conv + skip padded with zero channels) for aligned and odd channel counts, SIMD body and scalar tails', async () => {
+    await tf.setBackend('wasm');
+    registerResidualReluKernel(tf);
+    for (const [pixels, cin, cout] of [[64, 24, 28], [9, 42, 48], [5, 3, 5], [4, 8, 8], [2, 0, 3], [1, 96, 96]] as const) {
+      const conv = tf.randomNormal([1, pixels, 1, cout], 0, 1, 'float32', pixels);
+      const skip = tf.randomNormal([1, pixels, 1, cin], 0, 1, 'float32', cin + 1);
+      const got = tf.engine().runKernel(RESIDUAL_RELU_KERNEL, { conv, skip }, {}) as tf.Tensor;
+      const want = tf.relu(tf.add(conv, tf.pad(skip, [[0, 0], [0, 0], [0, 0], [0, cout - cin]])));
+      expect(got.shape).toEqual([1, pixels, 1, cout]);
+      const [a, b] = [got.dataSync(), want.dataSync()];
+      expect(a.every((v, i) => v === b[i])).toBe(true);
+      // The inputs are read, never written.
+      expect(Array.from(conv.dataSync()).some((v) => v < 0)).toBe(true);
+      tf.dispose([conv, skip, got, want]);
+    }
+  });
+
+  it('refuses a skip that does not fit instead of reading past it', async () => {
+    await tf.setBackend('wasm');
+    const conv = tf.zeros([1, 4, 4, 8]);
+    for (const skip of [tf.zeros([1, 4, 4, 9]), tf.zeros([1, 4, 2, 8]), tf.zeros([8])]) {
+      expect(() => tf.engine().runKernel(RESIDUAL_RELU_KERNEL, { conv, skip }, {})).toThrow(/does not fit conv \[1,4,4,8\]/);
+      skip.dispose();
+    }
+    conv.dispose();
   });
 });

@@ -7,9 +7,10 @@
 // its own tfjs-core module. model.json stays a standard graph-model; a graph with a node this plan does
 // not know is left to GraphModel.execute (planTfjsGraph says why).
 import type * as TfCore from '@tensorflow/tfjs-core';
+import { registerResidualReluKernel, RESIDUAL_RELU_KERNEL } from './residual-kernel.js';
 
-// Only tf.engine() is used; a structural type lets each platform pass its own import of tfjs-core.
-type Tf = Pick<typeof TfCore, 'engine'>;
+// A structural type lets each platform pass its own import of tfjs-core.
+type Tf = Pick<typeof TfCore, 'engine' | 'getKernel' | 'registerKernel'>;
 type Tensor = TfCore.Tensor;
 
 export interface TfjsNode {
@@ -24,6 +25,8 @@ export interface TfjsPlan {
   execute(x: Tensor): Tensor[];
   /** Kernel calls per run. */
   readonly kernels: number;
+  /** How many of them are the fused residual kernel. */
+  readonly residualKernels: number;
 }
 
 interface Step {
@@ -100,16 +103,38 @@ export function planTfjsGraph(
   weights: Readonly<Record<string, readonly Tensor[]>>,
   inputName: string,
   outputNames: readonly string[],
+  options: PlanOptions = {},
 ): TfjsPlan | { readonly unsupported: string } {
   try {
-    return buildPlan(tf, topology?.node ?? [], weights, inputName, outputNames);
+    return buildPlan(tf, topology?.node ?? [], weights, inputName, outputNames, options);
   } catch (err) {
     if (err instanceof Unsupported) return { unsupported: err.message };
     throw err;
   }
 }
 
-function buildPlan(tf: Tf, nodes: readonly TfjsNode[], weights: Readonly<Record<string, readonly Tensor[]>>, inputName: string, outputNames: readonly string[]): TfjsPlan {
+export interface PlanOptions {
+  /**
+   * Run each Relu(AddV2(conv, Pad-on-channels(skip) or skip)) as one residual kernel (./residual-kernel.ts)
+   * when the active backend has it (tfjs-wasm). The Pad and AddV2 must feed nothing else.
+   */
+  readonly fuseResiduals?: boolean;
+}
+
+/** Channel-only zero padding [[0,0],...,[0,k]] of a Pad/PadV2 node, read from its constant operands. */
+function isChannelAppendPad(node: TfjsNode, intValues: (name: string) => number[], scalar: (ref: string) => number | undefined): boolean {
+  if ((node.op !== 'Pad' && node.op !== 'PadV2') || !node.input || node.input.length < 2) return false;
+  if (node.op === 'PadV2' && scalar(node.input[2]!) !== 0) return false;
+  let p: number[];
+  try {
+    p = intValues(node.input[1]!.replace(/:0$/, ''));
+  } catch {
+    return false;
+  }
+  return p.length >= 2 && p.slice(0, -1).every((v) => v === 0) && p[p.length - 1]! >= 0;
+}
+
+function buildPlan(tf: Tf, nodes: readonly TfjsNode[], weights: Readonly<Record<string, readonly Tensor[]>>, inputName: string, outputNames: readonly string[], options: PlanOptions): TfjsPlan {
   const byName = new Map(nodes.map((n) => [n.name, n]));
   const slotOf = new Map<string, number>(); // node name -> slot of its output 0
   const constants: Tensor[] = []; // slot -> constant tensor (owned by the GraphModel)
@@ -139,8 +164,38 @@ function buildPlan(tf: Tf, nodes: readonly TfjsNode[], weights: Readonly<Record<
   };
   for (const o of outputNames) visit(o);
 
+  // Residual tails to fuse: Relu node name -> [conv ref, skip ref]; the AddV2 and Pad they replace.
+  const fused = new Map<string, [string, string]>();
+  const absorbed = new Set<string>();
+  if (options.fuseResiduals && tf.getKernel(RESIDUAL_RELU_KERNEL, tf.engine().backendName)) {
+    const readers = new Map<string, number>();
+    for (const n of order) for (const i of n.op === 'Const' ? [] : new Set(n.input ?? [])) readers.set(i.replace(/:0$/, ''), (readers.get(i.replace(/:0$/, '')) ?? 0) + 1);
+    const private1 = (name: string) => readers.get(name) === 1 && !outputNames.includes(name);
+    const scalar = (ref: string) => weights[ref.replace(/:0$/, '')]?.[0]?.dataSync()[0];
+    for (const relu of order) {
+      if (relu.op !== 'Relu' || relu.input?.length !== 1) continue;
+      const add = byName.get(relu.input[0]!.replace(/:0$/, ''))!;
+      if ((add.op !== 'AddV2' && add.op !== 'Add') || add.input?.length !== 2 || !private1(add.name)) continue;
+      const [a, b] = add.input.map((r) => r.replace(/:0$/, '')) as [string, string];
+      const padOf = (r: string) => {
+        const n = byName.get(r)!;
+        return private1(r) && isChannelAppendPad(n, intValues, scalar) ? n : null;
+      };
+      const [pa, pb] = [padOf(a), padOf(b)];
+      const pad = pb ?? pa;
+      if (pad) {
+        fused.set(relu.name, [pad === pb ? a : b, pad.input![0]!]);
+        absorbed.add(pad.name);
+      } else {
+        fused.set(relu.name, [a, b]);
+      }
+      absorbed.add(add.name);
+    }
+  }
+
   const slot = (ref: string): number => slotOf.get(ref.replace(/:0$/, ''))!;
   for (const node of order) {
+    if (absorbed.has(node.name)) continue;
     const at = attrs(node);
     const ins = node.input ?? [];
     const x = (): number => slot(ins[0]!);
@@ -165,6 +220,12 @@ function buildPlan(tf: Tf, nodes: readonly TfjsNode[], weights: Readonly<Record<
       case 'Identity':
         slotOf.set(node.name, x());
         break;
+      case 'Relu': {
+        const residual = fused.get(node.name);
+        if (residual) add(RESIDUAL_RELU_KERNEL, { conv: slot(residual[0]), skip: slot(residual[1]) });
+        else add('Relu', { x: x() });
+        break;
+      }
       case '_FusedConv2D':
       case 'FusedDepthwiseConv2dNative': {
         const fused = at.strs('fused_ops');
@@ -262,6 +323,7 @@ function buildPlan(tf: Tf, nodes: readonly TfjsNode[], weights: Readonly<Record<
 
   return {
     kernels: planned.length,
+    residualKernels: planned.filter((st) => st.kernel === RESIDUAL_RELU_KERNEL).length,
     execute(input: Tensor): Tensor[] {
       const values: (Tensor | undefined)[] = constants.slice();
       values[0] = input;
@@ -320,36 +382,56 @@ export interface GraphModelLike {
  * `inputShape` batch of 1. Any doubt leaves the model on GraphModel.execute, with the reason.
  */
 export function planAndCheck(
-  tf: Tf & Pick<typeof TfCore, 'tensor' | 'tidy'>,
+  tf: Tf & Pick<typeof TfCore, 'tensor'>,
   model: GraphModelLike,
   topology: { readonly node?: readonly TfjsNode[] } | undefined,
   inputName: string,
   outputNames: readonly string[],
   inputShape: readonly number[],
 ): { plan: TfjsPlan | null; note: string } {
-  const plan = planTfjsGraph(tf, topology, model.weights, inputName, outputNames);
-  if ('unsupported' in plan) return { plan: null, note: `runs through GraphModel.execute (${plan.unsupported})` };
   const size = inputShape.reduce((a, b) => a * b, 1);
   const x = tf.tensor(Float32Array.from({ length: size }, (_, i) => ((i * 7919) % 255) / 127.5 - 1), [...inputShape], 'float32');
   let theirs: Tensor[] = [];
-  let ours: Tensor[] = [];
   try {
     try {
       const out = model.execute({ [inputName]: x }, [...outputNames]);
       theirs = Array.isArray(out) ? out : [out];
     } catch (err) {
-      // The run will fail the same way and say so; the plan is not tried on a graph tfjs itself refuses.
+      // The run will fail the same way and say so; no plan is tried on a graph tfjs itself refuses.
       return { plan: null, note: `runs through GraphModel.execute (it fails on a test image: ${err instanceof Error ? err.message : String(err)})` };
     }
-    ours = plan.execute(x);
-    for (let k = 0; k < theirs.length; k++) {
-      const [a, b] = [theirs[k]!.dataSync(), ours[k]?.dataSync()];
-      if (!b || a.length !== b.length || a.some((v, i) => !Object.is(v, b[i]))) {
-        return { plan: null, note: `runs through GraphModel.execute (the lean plan's output ${outputNames[k]} differed on a test image)` };
+    const expected = theirs.map((t) => t.dataSync());
+    const why: string[] = [];
+    // The residual kernel first (registered for tfjs-wasm only), then plain kernels, then GraphModel.execute.
+    registerResidualReluKernel(tf);
+    for (const fuseResiduals of [true, false]) {
+      const plan = planTfjsGraph(tf, topology, model.weights, inputName, outputNames, { fuseResiduals });
+      if ('unsupported' in plan) return { plan: null, note: `runs through GraphModel.execute (${plan.unsupported})` };
+      let ours: Tensor[] = [];
+      try {
+        ours = plan.execute(x);
+        const k = expected.findIndex((a, k) => {
+          const b = ours[k]?.dataSync();
+          // -0 and +0 count as equal (a fused max(x, 0) may give either); NaN equals NaN.
+          return !b || a.length !== b.length || a.some((v, i) => v !== b[i] && !(Number.isNaN(v) && Number.isNaN(b[i]!)));
+        });
+        if (k < 0) {
+          const residuals = fuseResiduals ? plan.residualKernels : 0;
+          return {
+            plan,
+            note: `runs as a fixed sequence of ${plan.kernels} tfjs kernel calls${residuals ? ` (${residuals} of them the fused residual Relu kernel)` : ''}, checked against GraphModel.execute at load`,
+          };
+        }
+        why.push(`${fuseResiduals ? 'fused' : 'plain'} plan: output ${outputNames[k]} differed on a test image`);
+      } catch (err) {
+        why.push(`${fuseResiduals ? 'fused' : 'plain'} plan: ${err instanceof Error ? err.message : String(err)}`);
+      } finally {
+        for (const t of ours) t.dispose();
       }
+      if (fuseResiduals && plan.residualKernels === 0) break; // the plain plan is the same plan
     }
-    return { plan, note: `runs as a fixed sequence of ${plan.kernels} tfjs kernel calls (checked against GraphModel.execute at load), not GraphModel.execute` };
+    return { plan: null, note: `runs through GraphModel.execute (${why.join('; ')})` };
   } finally {
-    for (const t of [x, ...theirs, ...ours]) t.dispose();
+    for (const t of [x, ...theirs]) t.dispose();
   }
 }
