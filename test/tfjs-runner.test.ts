@@ -38,7 +38,7 @@ for (const presetName of PACKAGED_PRESETS) {
     let graph: Graph;
     let art: TfjsArtifacts;
     const models = new Map<string, GraphModel>();
-    const plans = new Map<string, TfjsPlan>();
+    const plans = new Map<string, TfjsPlan>(); // '<backend>' (engine calls) and '<backend>/direct'
 
     beforeAll(async () => {
       graph = await loadTfliteFile(path.join(REPO_ROOT, 'node_modules', '@mediapipe', 'face_detection', preset.source.fileName));
@@ -46,10 +46,13 @@ for (const presetName of PACKAGED_PRESETS) {
       for (const backend of ['wasm', 'cpu']) {
         expect(await tf.setBackend(backend)).toBe(true);
         const model = await loadGraphModel(tfjsMemoryHandler(art.modelJson, art.weights));
-        const plan = planTfjsGraph(tf, art.modelJson.modelTopology as never, model.weights, INPUT_NAME, OUTPUT_NAMES);
-        if ('unsupported' in plan) throw new Error(plan.unsupported);
+        for (const direct of [false, true]) {
+          const plan = planTfjsGraph(tf, art.modelJson.modelTopology as never, model.weights, INPUT_NAME, OUTPUT_NAMES, { direct });
+          if ('unsupported' in plan) throw new Error(plan.unsupported);
+          expect(plan.direct).toBe(direct);
+          plans.set(direct ? `${backend}/direct` : backend, plan);
+        }
         models.set(backend, model);
-        plans.set(backend, plan);
       }
     }, 120_000);
 
@@ -60,19 +63,22 @@ for (const presetName of PACKAGED_PRESETS) {
       }
     });
 
-    for (const backend of ['wasm', 'cpu']) {
-      it(`gives exactly GraphModel.execute's outputs on tfjs-${backend} (batches 1 and 2), leaving no tensor behind`, async () => {
-        await tf.setBackend(backend);
+    for (const [backend, mode] of [['wasm', ''], ['wasm', '/direct'], ['cpu', ''], ['cpu', '/direct']]) {
+      it(`gives exactly GraphModel.execute's outputs on tfjs-${backend}${mode ? ' with direct kernel calls' : ''} (batches 1 and 2), leaving no tensor behind`, async () => {
+        await tf.setBackend(backend!);
         for (const n of backend === 'cpu' ? [1] : [1, 2]) {
           const x = input(n, preset.inputHeight, preset.inputWidth, 7 + n);
           const before = tf.memory().numTensors;
-          const ours = plans.get(backend)!.execute(x);
-          const theirs = models.get(backend)!.execute({ [INPUT_NAME]: x }, [...OUTPUT_NAMES]) as tf.Tensor[];
+          const dataIds = (tf.backend() as unknown as { numDataIds(): number }).numDataIds();
+          const ours = plans.get(`${backend}${mode}`)!.execute(x);
+          const theirs = models.get(backend!)!.execute({ [INPUT_NAME]: x }, [...OUTPUT_NAMES]) as tf.Tensor[];
           expect(ours.map((t) => t.shape)).toEqual(theirs.map((t) => t.shape));
           expect(ours[0]!.shape).toEqual([n, preset.decode.numBoxes, preset.decode.numCoords]);
           for (let k = 0; k < ours.length; k++) expect(Array.from(ours[k]!.dataSync())).toEqual(Array.from(theirs[k]!.dataSync()));
           for (const t of [...ours, ...theirs]) t.dispose();
           expect(tf.memory().numTensors).toBe(before);
+          // No buffer left in the backend either (direct calls keep intermediates out of the engine's count).
+          expect((tf.backend() as unknown as { numDataIds(): number }).numDataIds()).toBe(dataIds);
           x.dispose();
         }
       }, 120_000);
@@ -81,8 +87,9 @@ for (const presetName of PACKAGED_PRESETS) {
     it('on tfjs-wasm, the plan with the fused residual kernel gives GraphModel.execute\'s outputs (up to the sign of zero)', async () => {
       await tf.setBackend('wasm');
       registerResidualReluKernel(tf);
-      const plan = planTfjsGraph(tf, art.modelJson.modelTopology as never, models.get('wasm')!.weights, INPUT_NAME, OUTPUT_NAMES, { fuseResiduals: true });
+      const plan = planTfjsGraph(tf, art.modelJson.modelTopology as never, models.get('wasm')!.weights, INPUT_NAME, OUTPUT_NAMES, { fuseResiduals: true, direct: true });
       if ('unsupported' in plan) throw new Error(plan.unsupported);
+      expect(plan.direct).toBe(true);
       // Every AddV2 feeding only a Relu is fused (short_range: all 16 BlazeBlocks, 11 of them with a channel Pad).
       const nodes = nodesOf(art);
       const addRelu = nodes.filter((n) => n.op === 'Relu' && nodes.find((m) => m.name === n.input![0])?.op === 'AddV2').length;
@@ -142,10 +149,24 @@ describe('lean tfjs runner: graphs it does not plan', () => {
       ['out'],
     );
     if ('unsupported' in plan) throw new Error(plan.unsupported);
+    const direct = planTfjsGraph(
+      tf,
+      { node: [{ name: 'input', op: 'Placeholder' }, { name: 'b', op: 'Const' }, { name: 'r', op: 'Relu', input: ['input'] }, { name: 'out', op: 'AddV2', input: ['r', 'b'] }] },
+      { b: [b] },
+      'input',
+      ['out'],
+      { direct: true },
+    );
+    if ('unsupported' in direct) throw new Error(direct.unsupported);
     const x = tf.tensor1d([1, 2]); // [2] + [3] cannot broadcast: the Add kernel throws after Relu made a tensor
     const before = tf.memory().numTensors;
+    const buffers = tf.memory().numDataBuffers;
     expect(() => plan.execute(x)).toThrow(/broadcast/);
+    expect(() => direct.execute(x)).toThrow(/broadcast/);
     expect(tf.memory().numTensors).toBe(before);
+    expect(tf.memory().numDataBuffers).toBe(buffers);
+    // The direct plan's Relu output lived only in the backend: its buffer must be gone too.
+    expect((tf.backend() as unknown as { numDataIds(): number }).numDataIds()).toBe(buffers);
     x.dispose();
     b.dispose();
   });
@@ -161,7 +182,7 @@ describe('lean tfjs runner: graphs it does not plan', () => {
     const before = tf.memory().numTensors;
     const checked = planAndCheck(tf, honest, topology, 'input', ['out'], [1, 2]);
     expect(checked.plan?.kernels).toBe(1);
-    expect(checked.note).toBe('runs as a fixed sequence of 1 tfjs kernel calls, checked against GraphModel.execute at load');
+    expect(checked.note).toBe('runs as a fixed sequence of 1 direct kernel calls, checked against GraphModel.execute at load');
     expect(tf.memory().numTensors).toBe(before);
   });
 
@@ -169,7 +190,7 @@ describe('lean tfjs runner: graphs it does not plan', () => {
     const { loadModelSource } = await import('../src/model-source.js');
     const backend = await tfjsWasmBackend.load(await loadModelSource(PRESETS.short_range));
     try {
-      expect(backend.notes.join('\n')).toMatch(/fixed sequence of 62 tfjs kernel calls \(16 of them the fused residual Relu kernel\), checked against GraphModel.execute at load/);
+      expect(backend.notes.join('\n')).toMatch(/fixed sequence of 62 direct kernel calls \(16 of them the fused residual Relu kernel\), checked against GraphModel.execute at load/);
     } finally {
       await backend.dispose();
     }

@@ -120,7 +120,8 @@ class TfjsGraphModelBackend implements Backend {
         }
         const [reg, cls] = results as [tf.Tensor, tf.Tensor];
         checkOutputShapes(this.artifact, this.name, { regressors: reg.shape, classificators: cls.shape }, { batch: n, numAnchors, numCoords });
-        const [regressors, classificators] = (await Promise.all([reg.data(), cls.data()])) as [Float32Array, Float32Array];
+        // Every Node tfjs backend (wasm, cpu, tensorflow) reads synchronously; data() would only add promise hops.
+        const [regressors, classificators] = [reg.dataSync(), cls.dataSync()] as [Float32Array, Float32Array];
         return { regressors, classificators, batch: n, numAnchors, numCoords };
       } finally {
         x.dispose();

@@ -27,6 +27,8 @@ export interface TfjsPlan {
   readonly kernels: number;
   /** How many of them are the fused residual kernel. */
   readonly residualKernels: number;
+  /** True when the kernels are called directly, bypassing tf.engine().runKernel (and so tf.profile). */
+  readonly direct: boolean;
 }
 
 interface Step {
@@ -119,6 +121,12 @@ export interface PlanOptions {
    * when the active backend has it (tfjs-wasm). The Pad and AddV2 must feed nothing else.
    */
   readonly fuseResiduals?: boolean;
+  /**
+   * Call each kernel's own function (tf.getKernel(name, backend).kernelFunc) on TensorInfos instead of
+   * tf.engine().runKernel: no engine bookkeeping per kernel (Tensor objects, tracking, profiler hooks),
+   * only the outputs become tensors. tf.profile then sees no kernels.
+   */
+  readonly direct?: boolean;
 }
 
 /** Channel-only zero padding [[0,0],...,[0,k]] of a Pad/PadV2 node, read from its constant operands. */
@@ -320,37 +328,87 @@ function buildPlan(tf: Tf, nodes: readonly TfjsNode[], weights: Readonly<Record<
     frees: [...lastReader].filter(([s, at]) => at === i && !keep.has(s) && constants[s] === undefined).map(([s]) => s),
   }));
   const engine = tf.engine();
+  // Input maps prebuilt as [name, slot] pairs; Concat takes an array.
+  const bound = planned.map((st) => ({ ...st, pairs: Array.isArray(st.inputs) ? null : Object.entries(st.inputs as Record<string, number>) }));
+  const gather = (st: (typeof bound)[number], values: readonly (TfCore.TensorInfo | undefined)[]): unknown => {
+    if (!st.pairs) return (st.inputs as number[]).map((s) => values[s]!);
+    const ins: Record<string, TfCore.TensorInfo> = {};
+    for (const [k, s] of st.pairs) ins[k] = values[s]!;
+    return ins;
+  };
+  // Direct kernel calls: each backend kernel's own function on TensorInfos, the engine only seeing the
+  // outputs. Used when every kernel is registered for the backend active at plan time.
+  const backendName = engine.backendName;
+  const kernelFuncs = options.direct ? bound.map((st) => tf.getKernel(st.kernel, backendName)?.kernelFunc) : [];
+  const direct = options.direct === true && kernelFuncs.every((f) => f !== undefined);
+  const isTensor = (t: TfCore.TensorInfo): t is Tensor => (t as Tensor).rank !== undefined;
+
+  const viaEngine = (input: Tensor): Tensor[] => {
+    const values: (Tensor | undefined)[] = constants.slice();
+    values[0] = input;
+    const live = new Set<Tensor>();
+    try {
+      for (const st of bound) {
+        const out = engine.runKernel(st.kernel, gather(st, values) as TfCore.NamedTensorMap, st.attrs as unknown as TfCore.NamedAttrMap) as Tensor;
+        values[st.out] = out;
+        live.add(out);
+        for (const s of st.frees) {
+          const t = values[s]!;
+          live.delete(t);
+          t.dispose();
+          values[s] = undefined;
+        }
+      }
+      const outs = outSlots.map((s) => values[s]!);
+      for (const t of outs) live.delete(t);
+      // The caller disposes every returned tensor: the input, a constant or a repeated output comes back as a copy.
+      return outs.map((t, i) => (t === input || constants.includes(t) || outs.indexOf(t) < i ? t.clone() : t));
+    } finally {
+      for (const t of live) t.dispose();
+    }
+  };
+
+  const viaKernels = (input: Tensor): Tensor[] => {
+    const backend = engine.backend;
+    if (engine.backendName !== backendName) throw new Error(`this plan was made for the tfjs backend '${backendName}', the active one is '${engine.backendName}'`);
+    const values: (TfCore.TensorInfo | undefined)[] = constants.slice();
+    values[0] = input;
+    const live = new Set<TfCore.TensorInfo>();
+    const release = (t: TfCore.TensorInfo) => (isTensor(t) ? t.dispose() : backend.disposeData(t.dataId));
+    try {
+      bound.forEach((st, i) => {
+        const out = kernelFuncs[i]!({ inputs: gather(st, values) as TfCore.NamedTensorInfoMap, attrs: st.attrs as TfCore.NamedAttrMap, backend });
+        if (Array.isArray(out)) throw new Error(`kernel ${st.kernel} returned ${out.length} outputs, expected one`);
+        values[st.out] = out;
+        live.add(out);
+        for (const s of st.frees) {
+          const t = values[s]!;
+          live.delete(t);
+          release(t);
+          values[s] = undefined;
+        }
+      });
+      const outs = outSlots.map((s) => values[s]!);
+      const result: Tensor[] = [];
+      outs.forEach((t, i) => {
+        // Kernel outputs become engine tensors the caller disposes; the input, constants and repeats are copied.
+        if (t === input || constants.includes(t as Tensor) || outs.indexOf(t) < i) result.push((t as Tensor).clone());
+        else {
+          live.delete(t);
+          result.push(isTensor(t) ? t : engine.makeTensorFromTensorInfo(t, backend));
+        }
+      });
+      return result;
+    } finally {
+      for (const t of live) release(t);
+    }
+  };
 
   return {
     kernels: planned.length,
     residualKernels: planned.filter((st) => st.kernel === RESIDUAL_RELU_KERNEL).length,
-    execute(input: Tensor): Tensor[] {
-      const values: (Tensor | undefined)[] = constants.slice();
-      values[0] = input;
-      const live = new Set<Tensor>();
-      try {
-        for (const st of planned) {
-          const ins = Array.isArray(st.inputs)
-            ? st.inputs.map((s) => values[s]!)
-            : Object.fromEntries(Object.entries(st.inputs).map(([k, s]) => [k, values[s]!]));
-          const out = engine.runKernel(st.kernel, ins as unknown as TfCore.NamedTensorMap, st.attrs as unknown as TfCore.NamedAttrMap) as Tensor;
-          values[st.out] = out;
-          live.add(out);
-          for (const s of st.frees) {
-            const t = values[s]!;
-            live.delete(t);
-            t.dispose();
-            values[s] = undefined;
-          }
-        }
-        const outs = outSlots.map((s) => values[s]!);
-        for (const t of outs) live.delete(t);
-        // The caller disposes every returned tensor: the input, a constant or a repeated output comes back as a copy.
-        return outs.map((t, i) => (t === input || constants.includes(t) || outs.indexOf(t) < i ? t.clone() : t));
-      } finally {
-        for (const t of live) t.dispose();
-      }
-    },
+    direct,
+    execute: direct ? viaKernels : viaEngine,
   };
 }
 
@@ -402,10 +460,10 @@ export function planAndCheck(
     }
     const expected = theirs.map((t) => t.dataSync());
     const why: string[] = [];
-    // The residual kernel first (registered for tfjs-wasm only), then plain kernels, then GraphModel.execute.
-    registerResidualReluKernel(tf);
+    registerResidualReluKernel(tf); // for tfjs-wasm only
+    // Direct kernel calls with the residual kernel first, then plain engine calls, then GraphModel.execute.
     for (const fuseResiduals of [true, false]) {
-      const plan = planTfjsGraph(tf, topology, model.weights, inputName, outputNames, { fuseResiduals });
+      const plan = planTfjsGraph(tf, topology, model.weights, inputName, outputNames, { fuseResiduals, direct: fuseResiduals });
       if ('unsupported' in plan) return { plan: null, note: `runs through GraphModel.execute (${plan.unsupported})` };
       let ours: Tensor[] = [];
       try {
@@ -416,11 +474,9 @@ export function planAndCheck(
           return !b || a.length !== b.length || a.some((v, i) => v !== b[i] && !(Number.isNaN(v) && Number.isNaN(b[i]!)));
         });
         if (k < 0) {
-          const residuals = fuseResiduals ? plan.residualKernels : 0;
-          return {
-            plan,
-            note: `runs as a fixed sequence of ${plan.kernels} tfjs kernel calls${residuals ? ` (${residuals} of them the fused residual Relu kernel)` : ''}, checked against GraphModel.execute at load`,
-          };
+          const residuals = plan.residualKernels ? ` (${plan.residualKernels} of them the fused residual Relu kernel)` : '';
+          const how = plan.direct ? 'direct kernel calls' : 'tfjs kernel calls';
+          return { plan, note: `runs as a fixed sequence of ${plan.kernels} ${how}${residuals}, checked against GraphModel.execute at load` };
         }
         why.push(`${fuseResiduals ? 'fused' : 'plain'} plan: output ${outputNames[k]} differed on a test image`);
       } catch (err) {
@@ -428,7 +484,6 @@ export function planAndCheck(
       } finally {
         for (const t of ours) t.dispose();
       }
-      if (fuseResiduals && plan.residualKernels === 0) break; // the plain plan is the same plan
     }
     return { plan: null, note: `runs through GraphModel.execute (${why.join('; ')})` };
   } finally {
