@@ -437,8 +437,8 @@ async function writeProfile(bytes: Uint8Array, preset: Preset, tmp: string): Pro
   profileSummary = { file: path.basename(file), kernelUsPerRun: round(kernel / runs.length, 0), runUsPerRun: round(runs.reduce((a, e) => a + e.dur, 0) / runs.length, 0), nodes: nodes.size, byOp, topNodesUs };
 }
 
-/** tfjs-wasm per-kernel times (tf.profile) beside the whole call: how much is kernels, how much overhead. */
 let tfliteOpProfile: TfliteOpProfile | null = null;
+/** tfjs-wasm per-kernel times (tf.profile) beside the whole call: how much is kernels, how much overhead. */
 let tfjsProfile: { runs: number; kernelSumMs: { median: number; min: number }; callMs: { median: number; min: number }; byKernelMs: Record<string, number>; kernels: number } | null = null;
 async function profileTfjs(c: Contender, plain: Stats): Promise<NonNullable<typeof tfjsProfile>> {
   const runs = QUICK ? 20 : 60;
