@@ -36,6 +36,7 @@ import { installedPackageVersion, TOOLKIT_VERSION } from '../src/version.js';
 import { convMacs, ortConvMacs } from './bench/flops.js';
 import { limitsMarkdown, measureRunOverhead, optimizedNodeCounts, perRunTimes } from './bench/ort-limits.js';
 import { planChannelWidths } from '../src/emit/onnx/widths.js';
+import { profileTfliteOps, tfjsExecuteContender, type TfliteOpProfile } from './bench/tfjs-extra.js';
 
 const { values } = parseArgs({
   options: {
@@ -335,6 +336,7 @@ async function benchPreset(preset: Preset, tmp: string): Promise<PresetReport> {
   }
   add(await backendContender('onnxruntime-web', 'onnxruntime-web (wasm, 1 thread), our model.onnx', preset, 1), 'onnxruntime-web');
   add(await backendContender('tfjs-wasm', 'tfjs-backend-wasm (XNNPACK, 1 thread), our tfjs model', preset, 1), 'tfjs-wasm');
+  add(await tfjsExecuteContender(source, (n) => randomInput(n, preset.inputHeight, preset.inputWidth)), 'tfjs-wasm-execute');
   if (!QUICK) add(await backendContender('tfjs-cpu', 'tfjs-backend-cpu (plain JS), our tfjs model', preset, 1, true), 'tfjs-cpu');
   else unavailable['tfjs-cpu'] = 'skipped in --quick (plain-JS kernels, about 100x slower)';
   unavailable.reference = 'the float64 oracle is not a runtime; not timed';
@@ -366,7 +368,13 @@ async function benchPreset(preset: Preset, tmp: string): Promise<PresetReport> {
     profileSummary!.ortMacsPerImage = ortConvMacs(source.graph, planChannelWidths(source.graph, ONNX_FAST_PATH.channelAlign), ONNX_FAST_PATH.channelAlign);
     profileSummary!.irMacsPerImage = convMacs(source.graph);
     const tfjsWasm = contenders.find((c) => c.key === 'tfjs-wasm');
-    if (tfjsWasm) tfjsProfile = await profileTfjs(tfjsWasm, latency.get('tfjs-wasm')!);
+    // The backend calls kernels directly (invisible to tf.profile): profile the same plan through the engine.
+    const profiled = tfjsWasm ? await tfjsExecuteContender(source, (n) => randomInput(n, preset.inputHeight, preset.inputWidth), 'engine-plan') : null;
+    if (profiled && !('unavailable' in profiled)) {
+      tfjsProfile = await profileTfjs(profiled, latency.get('tfjs-wasm')!);
+      await profiled.dispose();
+    }
+    tfliteOpProfile = await profileTfliteOps(source, randomInput(1, preset.inputHeight, preset.inputWidth), QUICK ? 100 : 300);
   }
   for (const c of contenders) await c.dispose();
 
@@ -488,6 +496,7 @@ async function writeProfile(bytes: Uint8Array, preset: Preset, tmp: string): Pro
   };
 }
 
+let tfliteOpProfile: TfliteOpProfile | null = null;
 /** tfjs-wasm per-kernel times (tf.profile) beside the whole call: how much is kernels, how much overhead. */
 let tfjsProfile: { runs: number; kernelSumMs: { median: number; min: number }; callMs: { median: number; min: number }; byKernelMs: Record<string, number>; kernels: number } | null = null;
 async function profileTfjs(c: Contender, plain: Stats): Promise<NonNullable<typeof tfjsProfile>> {
@@ -589,6 +598,10 @@ function markdown(report: Record<string, unknown> & { presets: PresetReport[] },
     lines.push(`Kernel time per call: median ${tfjsProfile.kernelSumMs.median} ms, fastest ${tfjsProfile.kernelSumMs.min} ms; the whole call (unprofiled): median ${tfjsProfile.callMs.median} ms, fastest ${tfjsProfile.callMs.min} ms.`);
     lines.push(`Fastest time per kernel type (ms): ${Object.entries(tfjsProfile.byKernelMs).map(([k, v]) => `${k} ${v}`).join(', ')}.`, '');
   }
+  if (tfliteOpProfile) {
+    lines.push(`## TFLite runtime profile of short_range (its XNNPACK delegate's profiler, ${tfliteOpProfile.runs} runs, ${tfliteOpProfile.ops} ops per call)`, '');
+    lines.push(`Average time per op type per call (ms), ${tfliteOpProfile.totalMs} in all: ${Object.entries(tfliteOpProfile.byOpMs).map(([k, v]) => `${k} ${v}`).join(', ')}.`, '');
+  }
   for (const c of children) lines.push(`## ${c.title}`, '', `\`${c.command}\` (exit ${c.exitCode})`, '', '```', c.output, '```', '');
   return `${lines.join('\n')}\n`;
 }
@@ -649,6 +662,7 @@ try {
     presets,
     ortProfile: profileSummary,
     tfjsProfile,
+    tfliteOpProfile,
     pipeline: children,
     targets: [] as ReturnType<typeof targets>,
   };

@@ -16,9 +16,10 @@ import { version_cpu } from '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths, version_wasm } from '@tensorflow/tfjs-backend-wasm';
 import { checkAgainstSource, type ReportedDim } from '../artifacts/signature.js';
 import { ArtifactIntegrityError, BackendError, BackendUnavailableError, ToolkitError } from '../errors.js';
-import { detectorOutputs } from '../ir/graph.js';
+import { detectorOutputs, imageInput } from '../ir/graph.js';
 import { tfjsFileHandler, tfjsMemoryHandler } from '../emit/tfjs/io.js';
 import { INPUT_NAME, OUTPUT_NAMES } from '../emit/tfjs/emit.js';
+import { planAndCheck, withTopologyCapture, type TfjsPlan } from '../emit/tfjs/runner.js';
 import { installedPackageVersion } from '../version.js';
 import { checkImageBatch, checkOutputShapes } from '../ir/batch.js';
 import { listedArtifact } from './artifact-files.js';
@@ -86,6 +87,8 @@ class TfjsGraphModelBackend implements Backend {
   constructor(
     private readonly runtime: TfjsRuntime,
     private readonly model: GraphModel,
+    /** The lean kernel sequence over model.json, or null when the graph needs GraphModel.execute. */
+    private readonly plan: TfjsPlan | null,
     private readonly source: ModelSource,
     readonly version: string,
     readonly artifact: string,
@@ -107,7 +110,7 @@ class TfjsGraphModelBackend implements Backend {
       let results: tf.Tensor[] = [];
       try {
         try {
-          results = this.model.execute({ [INPUT_NAME]: x }, [...OUTPUT_NAMES]) as tf.Tensor[];
+          results = this.plan ? this.plan.execute(x) : (this.model.execute({ [INPUT_NAME]: x }, [...OUTPUT_NAMES]) as tf.Tensor[]);
         } catch (err) {
           // tfjs's own errors (e.g. "TypeError: Unknown op") do not say which model.
           throw new BackendError('BACKEND_RUN_FAILED', `${this.artifact}: ${this.name} failed to run the graph model (${err instanceof Error ? `${err.name}: ${err.message}` : String(err)})`, {
@@ -117,7 +120,8 @@ class TfjsGraphModelBackend implements Backend {
         }
         const [reg, cls] = results as [tf.Tensor, tf.Tensor];
         checkOutputShapes(this.artifact, this.name, { regressors: reg.shape, classificators: cls.shape }, { batch: n, numAnchors, numCoords });
-        const [regressors, classificators] = (await Promise.all([reg.data(), cls.data()])) as [Float32Array, Float32Array];
+        // Every Node tfjs backend (wasm, cpu, tensorflow) reads synchronously; data() would only add promise hops.
+        const [regressors, classificators] = [reg.dataSync(), cls.dataSync()] as [Float32Array, Float32Array];
         return { regressors, classificators, batch: n, numAnchors, numCoords };
       } finally {
         x.dispose();
@@ -205,10 +209,11 @@ function makeFactory(runtime: TfjsRuntime, availability: () => Promise<Availabil
         ? tfjsMemoryHandler(override.modelJson, override.weights, `in-memory tfjs model for ${source.preset.name}`)
         : (verifiedHandler(source, runtime.name) ?? tfjsFileHandler(path.dirname(modelJsonPath)));
       const label = override ? `in-memory tfjs model for ${source.preset.name}` : modelJsonPath;
+      const captured = withTopologyCapture(handler);
       const model = await serialized(async () => {
         await activate(runtime.tfBackend, runtime.name);
         try {
-          return await loadGraphModel(handler);
+          return await loadGraphModel(captured.handler);
         } catch (err) {
           if (err instanceof ToolkitError) throw err;
           throw new BackendError('BACKEND_LOAD_FAILED', `${label}: ${runtime.name} could not load the graph model (${err instanceof Error ? err.message : String(err)})`, {
@@ -224,14 +229,19 @@ function makeFactory(runtime: TfjsRuntime, availability: () => Promise<Availabil
         throw err;
       }
       const meta = (model.metadata ?? {}) as { weightStorage?: string };
+      const { plan, note } = await serialized(async () => {
+        await activate(runtime.tfBackend, runtime.name);
+        return planAndCheck(tf, model, captured.topology(), INPUT_NAME, OUTPUT_NAMES, imageInput(source.graph).shape.map((d, i) => (i === 0 ? 1 : d)));
+      });
       const notes = [
+        note,
         `graph-model weights stored as ${meta.weightStorage ?? 'unknown'}${meta.weightStorage === 'float16' ? ' (widened to float32 at load)' : ''}`,
         'any batch N in one call (input [-1,H,W,3])',
         'tfjs has one global backend: each run selects this one first; tfjs runs are serialized',
         ...(await runtime.extraNotes()),
       ];
       const artifact = override ? `in-memory tfjs model (${override.weights.byteLength} bytes of weights)` : modelJsonPath;
-      return new TfjsGraphModelBackend(runtime, model, source, runtime.version(), artifact, notes);
+      return new TfjsGraphModelBackend(runtime, model, plan, source, runtime.version(), artifact, notes);
     },
   };
 }

@@ -9,6 +9,7 @@ import type { BrowserBackend, BrowserBackendFactory, BrowserBackendName, Browser
 import { checkBrowserBatch, outputDims, requireWasmPath } from './types.js';
 import { checkModelJson } from '../../emit/tfjs/model-json.js';
 import { checkOutputShapes } from '../../ir/batch.js';
+import { planAndCheck, type TfjsNode, type TfjsPlan } from '../../emit/tfjs/runner.js';
 
 /** Names fixed by the tfjs emitter (src/emit/tfjs/emit.ts). */
 const INPUT_NAME = 'input';
@@ -96,6 +97,8 @@ class TfjsBrowserBackend implements BrowserBackend {
     private readonly runtime: Runtime,
     private readonly tf: Tf,
     private readonly model: GraphModel,
+    /** The lean kernel sequence over model.json (shared with Node), or null when the graph needs GraphModel.execute. */
+    private readonly plan: TfjsPlan | null,
     private readonly ctx: BrowserLoadContext,
     readonly version: string,
     readonly artifact: string,
@@ -115,7 +118,7 @@ class TfjsBrowserBackend implements BrowserBackend {
       const x = tf.tensor4d(batch.data, [...batch.shape], 'float32');
       let results: import('@tensorflow/tfjs-core').Tensor[] = [];
       try {
-        results = this.model.execute({ [INPUT_NAME]: x }, OUTPUT_NAMES) as import('@tensorflow/tfjs-core').Tensor[];
+        results = this.plan ? this.plan.execute(x) : (this.model.execute({ [INPUT_NAME]: x }, OUTPUT_NAMES) as import('@tensorflow/tfjs-core').Tensor[]);
         const [reg, cls] = results as [import('@tensorflow/tfjs-core').Tensor, import('@tensorflow/tfjs-core').Tensor];
         checkOutputShapes(this.artifact, this.name, { regressors: reg.shape, classificators: cls.shape }, { batch: n, numAnchors, numCoords });
         const [regressors, classificators] = (await Promise.all([reg.data(), cls.data()])) as [Float32Array, Float32Array];
@@ -143,17 +146,20 @@ function makeFactory(runtime: Runtime): BrowserBackendFactory {
       const { tf, loadGraphModel, converter } = await tfjs();
       const pkgVersion = await runtime.register(ctx);
       const { artifacts, url, storage } = await fetchModel(ctx);
-      const model = await serialized(async () => {
+      const { model, plan, note } = await serialized(async () => {
         await activate(tf, runtime.tfBackend, runtime.name);
-        return loadGraphModel(tf.io.fromMemory(artifacts));
+        const model = await loadGraphModel(tf.io.fromMemory(artifacts));
+        const shape = [1, ctx.preset.inputHeight, ctx.preset.inputWidth, 3];
+        return { model, ...planAndCheck(tf, model, artifacts.modelTopology as { node?: TfjsNode[] }, INPUT_NAME, OUTPUT_NAMES, shape) };
       });
       const notes = [
+        note,
         `graph-model weights stored as ${storage}`,
         'any batch N in one call',
         'tfjs has one global backend: each run selects this one first; tfjs runs are serialized',
         ...runtime.notes(tf),
       ];
-      return new TfjsBrowserBackend(runtime, tf, model, ctx, `${pkgVersion} (tfjs-core ${tf.version_core}, tfjs-converter ${converter})`, url, notes);
+      return new TfjsBrowserBackend(runtime, tf, model, plan, ctx, `${pkgVersion} (tfjs-core ${tf.version_core}, tfjs-converter ${converter})`, url, notes);
     },
   };
 }

@@ -26,6 +26,8 @@ export class TfjsGraphBuilder {
 
   /** conv op index -> the zero spatial PAD folded into its explicit padding (set by the emitter). */
   padFolds: ReadonlyMap<number, PadFold> = new Map();
+  /** conv op index -> the standalone RELU op folded into its fused ops (set by the emitter). */
+  reluFolds: ReadonlyMap<number, number> = new Map();
 
   constructor(readonly graph: Graph) {}
 

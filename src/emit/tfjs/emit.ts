@@ -2,7 +2,7 @@
 // tf.loadGraphModel. One Placeholder `input` [-1,H,W,3], the ops lowered by ./lowering.ts, and two
 // outputs `regressors` [N,A,16] and `classificators` [N,A,1] (the nodes computing them carry those
 // names). Same graph in, same bytes out.
-import { detectorOutputs, imageInput, type Graph } from '../../ir/graph.js';
+import { detectorOutputs, imageInput, type Graph, type Op } from '../../ir/graph.js';
 import type { Preset } from '../../presets/types.js';
 import { TOOLKIT_NAME } from '../../version.js';
 import { TfjsGraphBuilder, type ConstWeight } from './builder.js';
@@ -108,6 +108,28 @@ function packWeights(
   return { entries, bytes, float32Fallbacks };
 }
 
+/**
+ * conv op index -> index of the RELU op folded into it: the conv has a bias, no activation of its own,
+ * and its output feeds only that RELU (and is no graph output).
+ */
+export function findReluFolds(graph: Graph): Map<number, number> {
+  const consumers = new Map<number, number>();
+  for (const op of graph.ops) for (const i of new Set(op.inputs)) if (i >= 0) consumers.set(i, (consumers.get(i) ?? 0) + 1);
+  const producer = new Map<number, Op>();
+  for (const op of graph.ops) for (const o of op.outputs) producer.set(o, op);
+  const folds = new Map<number, number>();
+  for (const op of graph.ops) {
+    if (op.type !== 'RELU' || op.inputs.length !== 1) continue;
+    const x = op.inputs[0]!;
+    const conv = producer.get(x);
+    if (!conv || (conv.type !== 'CONV_2D' && conv.type !== 'DEPTHWISE_CONV_2D') || conv.activation !== 'NONE') continue;
+    const bias = conv.inputs[2];
+    if (bias === undefined || bias < 0 || consumers.get(x) !== 1 || graph.outputs.includes(x)) continue;
+    folds.set(conv.index, op.index);
+  }
+  return folds;
+}
+
 export function emitTfjs(graph: Graph, preset: Preset, opts: TfjsEmitOptions): TfjsArtifacts {
   const b = new TfjsGraphBuilder(graph);
   const input = imageInput(graph);
@@ -117,7 +139,15 @@ export function emitTfjs(graph: Graph, preset: Preset, opts: TfjsEmitOptions): T
   // Zero spatial PADs feeding one conv become that conv's explicit padding (one kernel less).
   b.padFolds = findPadFolds(graph);
   const folded = new Set([...b.padFolds.values()].map((f) => f.padOp));
-  for (const op of graph.ops) if (!folded.has(op.index)) lowerOp(op, b);
+  // A standalone RELU whose only input is a conv's output joins that conv's fused ops (one kernel less).
+  b.reluFolds = findReluFolds(graph);
+  for (const reluOp of b.reluFolds.values()) folded.add(reluOp);
+  for (const op of graph.ops) {
+    if (folded.has(op.index)) continue;
+    lowerOp(op, b);
+    const relu = b.reluFolds.get(op.index);
+    if (relu !== undefined) b.bind(graph.ops.find((o) => o.index === relu)!.outputs[0]!, b.value(op.outputs[0]!));
+  }
 
   const outs = detectorOutputs(graph);
   const outputShapes: Record<(typeof OUTPUT_NAMES)[number], number[]> = {

@@ -87,7 +87,7 @@ function convNodes(op: Op & ConvLike, b: TfjsGraphBuilder, plainOp: string, fuse
     return activation(op, op.activation, b.node(nodeName(op, plainOp), plainOp, [x, filter], common), b);
   }
   const bias = b.irConstant(biasIndex, 'as-is', (t) => ({ shape: t.shape, data: t.data! }));
-  const fusedAct = FUSABLE[op.activation];
+  const fusedAct = FUSABLE[b.reluFolds.has(op.index) ? 'RELU' : op.activation];
   const fusedOps = fusedAct ? ['BiasAdd', fusedAct] : ['BiasAdd'];
   const conv = b.node(nodeName(op, fusedOp), fusedOp, [x, filter, bias], { ...common, num_args: attr.int(1), fused_ops: attr.strs(fusedOps) });
   return fusedAct ? conv : activation(op, op.activation, conv, b);
