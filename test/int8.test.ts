@@ -8,7 +8,7 @@ import ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ModelSource } from '../src/backends/backend.js';
 import { convertPreset } from '../src/convert/convert.js';
-import { buildInt8Model, INT8_ONNX_FILE } from '../src/convert/int8.js';
+import { buildInt8Model, INT8_BASE_LOWERING, INT8_ONNX_FILE } from '../src/convert/int8.js';
 import { calibrateTensors, rangesByOnnxValue } from '../src/emit/onnx/calibrate.js';
 import { buildOnnxModel } from '../src/emit/onnx/emit.js';
 import { decodeModel, encodeModel } from '../src/emit/onnx/proto.js';
@@ -89,7 +89,7 @@ describe('model_int8.onnx (short_range)', () => {
 
   it('quantizes every convolution: int8 weights per channel, QDQ pairs, no float conv weight left', () => {
     expect(int8.summary.floatConvs).toEqual([]);
-    const fp32 = buildOnnxModel(source.graph, preset, { toolkitVersion: 'test' });
+    const fp32 = buildOnnxModel(source.graph, preset, { toolkitVersion: 'test', lowering: INT8_BASE_LOWERING });
     expect(int8.summary.convs).toBe(fp32.graph.node.filter((n) => n.op_type === 'Conv').length);
     const m = decodeModel(bytes);
     const convs = m.graph.node.filter((n) => n.op_type === 'Conv');
