@@ -669,7 +669,7 @@ async function batch32Alone(preset: Preset, peak: Peak): Promise<Batch32Alone> {
   }
   for (const [i, r] of runners.entries()) {
     const st = stats(samples[i]!);
-    const gflops = (ms: number) => (32 * mflop) / ms / 1e3;
+    const gflops = (ms: number) => (32 * mflop) / ms; // MFLOP per ms = GFLOP/s
     const pct = (g: number) => (peak.twoCorePeakGflops ? round((100 * g) / peak.twoCorePeakGflops, 1) : null);
     byThreads[`${r.threads} thread(s)`] = { medianMs: round(st.median, 2), minMs: round(st.min, 2), gflopsMedian: round(gflops(st.median), 1), gflopsMax: round(gflops(st.min), 1), pctPeakMedian: pct(gflops(st.median)), pctPeakMax: pct(gflops(st.min)) };
     await r.dispose();
