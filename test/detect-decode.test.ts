@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { generateAnchors } from '../src/anchors/ssd-anchors-calculator.js';
 import type { RawOutputs } from '../src/backends/backend.js';
 import { decodeDetections } from '../src/detect/decode.js';
-import { detectionRow, tensorsToDetections } from '../src/detect/tensors-to-detections.js';
+import { anchorScores, detectionRow, tensorsToDetections } from '../src/detect/tensors-to-detections.js';
+import { mulberry32 } from '../src/util/random.js';
 import { PRESETS } from '../src/presets/index.js';
 import type { TensorsToDetectionsOptions } from '../src/presets/types.js';
 
@@ -83,6 +84,30 @@ describe('tensorsToDetections', () => {
     const a = tensorsToDetections(raw(regs, [2, -9, -9], 1, Float32Array), ANCHORS, OPTS);
     const b = tensorsToDetections(raw(regs, [2, -9, -9], 1, Float64Array), ANCHORS, OPTS);
     expect(Array.from(a.values)).toEqual(Array.from(b.values));
+  });
+
+  it('keeps exactly the anchors whose score passes (the logit prefilter changes nothing), also at the threshold, with clipping and 2 classes', () => {
+    const rand = mulberry32(7);
+    const n = 400;
+    const anchors = new Float64Array(n * 4).fill(0.5);
+    for (const [minScore, clip, numClasses] of [[0.5, 100, 1], [0.75, 100, 1], [0.1, 1, 1], [0.6, 0.3, 1], [1e-9, 100, 1], [1, 100, 1], [0.5, 100, 2], [0, 100, 1]] as const) {
+      const logitAt = Math.log(minScore / (1 - minScore));
+      const logits = Array.from({ length: n * numClasses }, (_, i) => {
+        const k = i % 5;
+        // exact threshold logits and their float neighbours, huge values, NaN, and ordinary ones
+        if (k === 0 && Number.isFinite(logitAt)) return logitAt + (rand() - 0.5) * 1e-12;
+        if (k === 1) return (rand() - 0.5) * 400;
+        if (i === 3) return Number.NaN;
+        return (rand() - 0.5) * 12;
+      });
+      const opts: TensorsToDetectionsOptions = { ...OPTS, numBoxes: n, numClasses, scoreClippingThresh: clip, minScoreThresh: minScore };
+      const r: RawOutputs = { regressors: new Float64Array(n * 16).fill(1), classificators: Float64Array.from(logits), batch: 1, numAnchors: n, numCoords: 16 };
+      const scores = anchorScores(r.classificators, opts);
+      const expected = [...scores].filter((s) => s >= minScore);
+      const d = tensorsToDetections(r, anchors, opts);
+      const got = Array.from({ length: d.count }, (_, i) => d.values[i * d.stride + d.stride - 1]!);
+      expect(got, `minScore ${minScore}, clip ${clip}, ${numClasses} class(es)`).toEqual(expected);
+    }
   });
 
   it('rejects outputs that do not match the preset or the anchors', () => {

@@ -56,6 +56,20 @@ function checkShapes(raw: RawOutputs, anchors: Float64Array, options: TensorsToD
   if (!Number.isInteger(batchIndex) || batchIndex < 0 || batchIndex >= raw.batch) fail(`batch index ${batchIndex} outside [0, ${raw.batch})`);
 }
 
+/** max(c) sigmoid(clip(logit)) of one anchor (MediaPipe's "filter classes by scores" loop). */
+function anchorScore(classificators: Float32Array | Float64Array, at: number, numClasses: number, sigmoidScore: boolean, clip: number): number {
+  let best = -Number.MAX_VALUE;
+  for (let c = 0; c < numClasses; c++) {
+    let s = classificators[at + c]!;
+    if (sigmoidScore) {
+      s = s < -clip ? -clip : s > clip ? clip : s;
+      s = 1 / (1 + Math.exp(-s));
+    }
+    if (s > best) best = s;
+  }
+  return best;
+}
+
 /**
  * Per-anchor scores of one image: max over classes of sigmoid(clip(logit)) (MediaPipe's
  * "filter classes by scores" loop; our face models have one class).
@@ -69,19 +83,41 @@ export function anchorScores(
   const clip = scoreClippingThresh > 0 ? scoreClippingThresh : Infinity;
   const base = batchIndex * numBoxes * numClasses;
   const scores = new Float64Array(numBoxes);
-  for (let i = 0; i < numBoxes; i++) {
-    let best = -Number.MAX_VALUE;
-    for (let c = 0; c < numClasses; c++) {
-      let s = classificators[base + i * numClasses + c]!;
-      if (sigmoidScore) {
-        s = s < -clip ? -clip : s > clip ? clip : s;
-        s = 1 / (1 + Math.exp(-s));
-      }
-      if (s > best) best = s;
-    }
-    scores[i] = best;
-  }
+  for (let i = 0; i < numBoxes; i++) scores[i] = anchorScore(classificators, base + i * numClasses, numClasses, sigmoidScore, clip);
   return scores;
+}
+
+/**
+ * Anchors whose score is at least `minScore`, in anchor order, with their scores. The sigmoid is
+ * monotonic, so a logit clearly below logit(minScore) cannot pass: those anchors skip Math.exp (most of
+ * them, on a photo; this was half of decode + NMS). The margin of 1e-6 in logit space is far wider than
+ * the rounding of log and exp, and every anchor within it gets the exact test, so the result is the
+ * same as scoring every anchor.
+ */
+function anchorsAbove(classificators: Float32Array | Float64Array, options: TensorsToDetectionsOptions, batchIndex: number, minScore: number): { kept: number[]; scores: number[] } {
+  const { numBoxes, numClasses, sigmoidScore, scoreClippingThresh } = options;
+  const clip = scoreClippingThresh > 0 ? scoreClippingThresh : Infinity;
+  const base = batchIndex * numBoxes * numClasses;
+  // Clipping raises logits below -clip to -clip: the prefilter is only sound above that.
+  const logitBound = sigmoidScore && minScore > 0 && minScore < 1 ? Math.log(minScore / (1 - minScore)) - 1e-6 : -Infinity;
+  const prefilter = logitBound > -clip ? logitBound : -Infinity;
+  const kept: number[] = [];
+  const scores: number[] = [];
+  for (let i = 0; i < numBoxes; i++) {
+    const at = base + i * numClasses;
+    let maxLogit = -Infinity;
+    for (let c = 0; c < numClasses; c++) {
+      const l = classificators[at + c]!;
+      if (!(l <= maxLogit)) maxLogit = l; // NaN goes to the exact test (where it fails)
+    }
+    if (maxLogit < prefilter) continue;
+    const score = anchorScore(classificators, at, numClasses, sigmoidScore, clip);
+    if (score >= minScore) {
+      kept.push(i);
+      scores.push(score);
+    }
+  }
+  return { kept, scores };
 }
 
 /**
@@ -99,17 +135,15 @@ export function tensorsToDetections(
   const minScore = run.minScoreThresh ?? options.minScoreThresh;
   const { numBoxes, numCoords, numKeypoints, boxCoordOffset, keypointCoordOffset, xScale, yScale, wScale, hScale } = options;
   const stride = detectionStride(numKeypoints);
-  const scores = anchorScores(raw.classificators, options, batchIndex);
-
   // Score filter first so only surviving anchors are decoded (same result as decoding all).
-  const kept: number[] = [];
-  for (let i = 0; i < numBoxes; i++) if (scores[i]! >= minScore) kept.push(i);
+  const { kept, scores } = anchorsAbove(raw.classificators, options, batchIndex, minScore);
 
   const reg = raw.regressors;
   const regBase = batchIndex * numBoxes * numCoords;
   const out = new Float64Array(kept.length * stride);
   let count = 0;
-  for (const i of kept) {
+  for (let j = 0; j < kept.length; j++) {
+    const i = kept[j]!;
     const ax = anchors[i * 4]!;
     const ay = anchors[i * 4 + 1]!;
     const aw = anchors[i * 4 + 2]!;
@@ -136,7 +170,7 @@ export function tensorsToDetections(
       out[o + 4 + 2 * k] = (kx / xScale) * aw + ax;
       out[o + 5 + 2 * k] = (ky / yScale) * ah + ay;
     }
-    out[o + stride - 1] = scores[i]!;
+    out[o + stride - 1] = scores[j]!;
     count++;
   }
   return { count, stride, values: count === kept.length ? out : out.slice(0, count * stride) };
