@@ -19,9 +19,9 @@ import { ArtifactIntegrityError, BackendError, BackendUnavailableError, ToolkitE
 import { detectorOutputs, imageInput } from '../ir/graph.js';
 import { tfjsFileHandler, tfjsMemoryHandler } from '../emit/tfjs/io.js';
 import { INPUT_NAME, OUTPUT_NAMES } from '../emit/tfjs/emit.js';
-import { planAndCheck, withTopologyCapture, type TfjsPlan } from '../emit/tfjs/runner.js';
+import { planAndCheck, runGraphModel, withTopologyCapture, type TfjsPlan } from '../emit/tfjs/runner.js';
 import { installedPackageVersion } from '../version.js';
-import { checkImageBatch, checkOutputShapes } from '../ir/batch.js';
+import { checkImageBatch } from '../ir/batch.js';
 import { listedArtifact } from './artifact-files.js';
 import type { Availability, Backend, BackendFactory, BackendName, ImageBatch, ModelSource, RawOutputs } from './backend.js';
 
@@ -106,27 +106,8 @@ class TfjsGraphModelBackend implements Backend {
     const numCoords = outs.regressors.shape[2]!;
     return serialized(async () => {
       await activate(this.runtime.tfBackend, this.name);
-      const x = tf.tensor4d(batch.data, [...batch.shape], 'float32');
-      let results: tf.Tensor[] = [];
-      try {
-        try {
-          results = this.plan ? this.plan.execute(x) : (this.model.execute({ [INPUT_NAME]: x }, [...OUTPUT_NAMES]) as tf.Tensor[]);
-        } catch (err) {
-          // tfjs's own errors (e.g. "TypeError: Unknown op") do not say which model.
-          throw new BackendError('BACKEND_RUN_FAILED', `${this.artifact}: ${this.name} failed to run the graph model (${err instanceof Error ? `${err.name}: ${err.message}` : String(err)})`, {
-            file: this.artifact,
-            cause: err,
-          });
-        }
-        const [reg, cls] = results as [tf.Tensor, tf.Tensor];
-        checkOutputShapes(this.artifact, this.name, { regressors: reg.shape, classificators: cls.shape }, { batch: n, numAnchors, numCoords });
-        // Every Node tfjs backend (wasm, cpu, tensorflow) reads synchronously; data() would only add promise hops.
-        const [regressors, classificators] = [reg.dataSync(), cls.dataSync()] as [Float32Array, Float32Array];
-        return { regressors, classificators, batch: n, numAnchors, numCoords };
-      } finally {
-        x.dispose();
-        for (const t of results) t.dispose();
-      }
+      const expected = { batch: n, numAnchors, numCoords };
+      return runGraphModel(tf, this.model, this.plan, INPUT_NAME, OUTPUT_NAMES, batch, { artifact: this.artifact, name: this.name, expected, readSync: true });
     });
   }
 

@@ -8,8 +8,7 @@ import { ArtifactIntegrityError, BackendUnavailableError } from '../../errors.js
 import type { BrowserBackend, BrowserBackendFactory, BrowserBackendName, BrowserLoadContext } from './types.js';
 import { checkBrowserBatch, outputDims, requireWasmPath } from './types.js';
 import { checkModelJson } from '../../emit/tfjs/model-json.js';
-import { checkOutputShapes } from '../../ir/batch.js';
-import { planAndCheck, type TfjsNode, type TfjsPlan } from '../../emit/tfjs/runner.js';
+import { planAndCheck, runGraphModel, type TfjsNode, type TfjsPlan } from '../../emit/tfjs/runner.js';
 
 /** Names fixed by the tfjs emitter (src/emit/tfjs/emit.ts). */
 const INPUT_NAME = 'input';
@@ -115,18 +114,8 @@ class TfjsBrowserBackend implements BrowserBackend {
     const tf = this.tf;
     return serialized(async () => {
       await activate(tf, this.runtime.tfBackend, this.name);
-      const x = tf.tensor4d(batch.data, [...batch.shape], 'float32');
-      let results: import('@tensorflow/tfjs-core').Tensor[] = [];
-      try {
-        results = this.plan ? this.plan.execute(x) : (this.model.execute({ [INPUT_NAME]: x }, OUTPUT_NAMES) as import('@tensorflow/tfjs-core').Tensor[]);
-        const [reg, cls] = results as [import('@tensorflow/tfjs-core').Tensor, import('@tensorflow/tfjs-core').Tensor];
-        checkOutputShapes(this.artifact, this.name, { regressors: reg.shape, classificators: cls.shape }, { batch: n, numAnchors, numCoords });
-        const [regressors, classificators] = (await Promise.all([reg.data(), cls.data()])) as [Float32Array, Float32Array];
-        return { regressors, classificators, batch: n, numAnchors, numCoords };
-      } finally {
-        x.dispose();
-        for (const t of results) t.dispose();
-      }
+      const expected = { batch: n, numAnchors, numCoords };
+      return runGraphModel(tf, this.model, this.plan, INPUT_NAME, OUTPUT_NAMES, batch, { artifact: this.artifact, name: this.name, expected, readSync: false });
     });
   }
 

@@ -7,6 +7,9 @@
 // its own tfjs-core module. model.json stays a standard graph-model; a graph with a node this plan does
 // not know is left to GraphModel.execute (planTfjsGraph says why).
 import type * as TfCore from '@tensorflow/tfjs-core';
+import type { ImageBatch, RawOutputs } from '../../backends/backend.js';
+import { BackendError } from '../../errors.js';
+import { checkOutputShapes } from '../../ir/batch.js';
 import { registerResidualReluKernel, RESIDUAL_RELU_KERNEL } from './residual-kernel.js';
 
 // A structural type lets each platform pass its own import of tfjs-core.
@@ -488,5 +491,55 @@ export function planAndCheck(
     return { plan: null, note: `runs through GraphModel.execute (${why.join('; ')})` };
   } finally {
     for (const t of [x, ...theirs]) t.dispose();
+  }
+}
+
+/** Where a run happens, for its errors: the artifact and the backend's name. */
+export interface GraphRunContext {
+  readonly artifact: string;
+  readonly name: string;
+  /** The batch size and output dims the caller checked the batch against. */
+  readonly expected: { readonly batch: number; readonly numAnchors: number; readonly numCoords: number };
+  /**
+   * Read outputs with dataSync (every Node tfjs backend reads synchronously; data() only adds promise
+   * hops) or data() (the browser: a GPU backend must not block the page).
+   */
+  readonly readSync: boolean;
+}
+
+/**
+ * One batch through the plan, or GraphModel.execute when there is none: the outputs checked against
+ * the expected shapes and read back; every tensor made here is disposed. Shared by the Node and browser
+ * tfjs backends, which call it with their tfjs backend active and runs serialized.
+ */
+export async function runGraphModel(
+  tf: Pick<typeof TfCore, 'tensor4d'>,
+  model: Pick<GraphModelLike, 'execute'>,
+  plan: TfjsPlan | null,
+  inputName: string,
+  outputNames: readonly string[],
+  batch: ImageBatch,
+  ctx: GraphRunContext,
+): Promise<RawOutputs> {
+  const { artifact, name, expected } = ctx;
+  const x = tf.tensor4d(batch.data, [...batch.shape], 'float32');
+  let results: Tensor[] = [];
+  try {
+    try {
+      results = plan ? plan.execute(x) : (model.execute({ [inputName]: x }, [...outputNames]) as Tensor[]);
+    } catch (err) {
+      // tfjs's own errors (e.g. "TypeError: Unknown op") do not say which model.
+      throw new BackendError('BACKEND_RUN_FAILED', `${artifact}: ${name} failed to run the graph model (${err instanceof Error ? `${err.name}: ${err.message}` : String(err)})`, {
+        file: artifact,
+        cause: err,
+      });
+    }
+    const [reg, cls] = results as [Tensor, Tensor];
+    checkOutputShapes(artifact, name, { regressors: reg.shape, classificators: cls.shape }, expected);
+    const [regressors, classificators] = (ctx.readSync ? [reg.dataSync(), cls.dataSync()] : await Promise.all([reg.data(), cls.data()])) as [Float32Array, Float32Array];
+    return { regressors, classificators, batch: expected.batch, numAnchors: expected.numAnchors, numCoords: expected.numCoords };
+  } finally {
+    x.dispose();
+    for (const t of results) t.dispose();
   }
 }
